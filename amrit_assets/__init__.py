@@ -1,0 +1,1 @@
+"""amrit-anon: anonymized UAT refreshes of AMRIT's four MySQL databases, as a Dagster code location."""

@@ -1,0 +1,68 @@
+"""Stage 4: anonymize a staged database in place: the catalog compiled to one UPDATE per table."""
+
+import time
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from amrit_assets.anonymize.compile import plan_database
+from amrit_assets.anonymize.keys import fingerprint, set_session_keys
+from amrit_assets.anonymize.resolve import resolve_live
+from amrit_assets.catalog.coverage import catalog_hash
+from amrit_assets.assets.state import mark_anonymized, require_original
+from amrit_assets.checks.guard import require_checks_passed
+from amrit_assets.checks.leaks import fingerprint_originals
+from amrit_assets.partitions import database_partitions
+from amrit_assets.resources.inspect import on_update_columns, unique_columns
+from amrit_assets.resources.mysql import MySQLResource
+from amrit_assets.resources.settings import RefreshSettings
+
+
+@asset(partitions_def=database_partitions, deps=["staging", "benregid_mapping"], group_name="refresh", kinds={"mysql"})
+def anonymized(context: AssetExecutionContext, workspace: MySQLResource, settings: RefreshSettings) -> MaterializeResult:
+    """The staged database with every personal column replaced per the catalog (fail-closed)."""
+    db = context.partition_key
+    require_checks_passed(context.instance, "benregid_mapping", ["mapping_is_bijection"], None)
+    key = settings.key()
+    catalog = settings.catalog()
+    conn = workspace.connect()
+    require_original(conn, db)
+    resolutions = resolve_live(conn, catalog, (db,))
+    plans = plan_database(db, resolutions, on_update_columns(conn, db), unique_columns(conn, db))
+    with conn.cursor() as cur:
+        set_session_keys(cur, key, settings.uat_credential or None)
+    fingerprints = fingerprint_originals(conn, db, resolutions)
+    start = time.monotonic()
+    rows_changed = 0
+    tables_changed = 0
+    strategy_columns: dict[str, int] = {}
+    with conn.cursor() as cur:
+        cur.execute("SET SESSION FOREIGN_KEY_CHECKS = 0")
+        for plan in plans:
+            for strategy in plan.columns.values():
+                strategy_columns[strategy] = strategy_columns.get(strategy, 0) + 1
+            if not plan.statements:
+                continue
+            cur.execute(f"SELECT 1 FROM `{db}`.`{plan.table}` LIMIT 1")
+            if cur.fetchone() is None:
+                continue
+            rows_changed += cur.execute(plan.statements[0])
+            for statement in plan.statements[1:]:
+                cur.execute(statement)
+            tables_changed += 1
+    mark_anonymized(conn, db, context.run.run_id)
+    conn.close()
+    seconds = time.monotonic() - start
+    context.log.info(f"anonymized {db}: {tables_changed} tables, {rows_changed} rows changed in {seconds:.1f}s")
+    return MaterializeResult(
+        metadata={
+            "database": db,
+            "tables_changed": tables_changed,
+            "rows_changed": rows_changed,
+            "columns_per_strategy": MetadataValue.json(dict(sorted(strategy_columns.items()))),
+            "catalog": catalog.source,
+            "catalog_sha256": catalog_hash(catalog),
+            "key_fingerprint": fingerprint(key),
+            **fingerprints,
+            "seconds": round(seconds, 2),
+        }
+    )

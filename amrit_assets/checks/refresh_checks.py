@@ -1,0 +1,121 @@
+"""Blocking asset checks on the mapping and on each anonymized database (visible in the UI's Checks tab).
+
+Each reports counts per table and column in its metadata, never a value, and names its database.
+"""
+
+import warnings
+
+from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
+
+from amrit_assets.anonymize.keys import set_session_keys
+from amrit_assets.anonymize.resolve import resolve_live
+from amrit_assets.checks.integrity import bijection_violations, new_orphans, row_count_changes, unique_violations
+from amrit_assets.checks.leaks import scan_database
+from amrit_assets.partitions import database_partitions
+from amrit_assets.resources.inspect import row_counts
+from amrit_assets.resources.mysql import MySQLResource
+from amrit_assets.resources.settings import RefreshSettings
+
+# Checks on partitioned assets are a Dagster preview feature; it is exactly what per-database checks need.
+warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
+
+# What must have passed on an anonymized database before it is dumped or reaches UAT.
+ANONYMIZED_CHECKS = ("zero_pii_leaks", "zero_new_orphans", "row_counts_preserved", "unique_indexes_hold")
+
+
+def _json(counts: dict) -> MetadataValue:
+    return MetadataValue.json(dict(sorted(counts.items())))
+
+
+@asset_check(asset="benregid_mapping", blocking=True, description="Every map is one-to-one: count(in) = count(distinct out).")
+def mapping_is_bijection(workspace: MySQLResource) -> AssetCheckResult:
+    conn = workspace.connect()
+    excess = bijection_violations(conn)
+    conn.close()
+    return AssetCheckResult(passed=not any(excess.values()), metadata={"duplicates_per_kind": _json(excess)})
+
+
+@asset_check(
+    asset="anonymized",
+    blocking=True,
+    partitions_def=database_partitions,
+    description="No fingerprinted original anywhere it must not be; no ID-shaped value that is not a replacement.",
+)
+def zero_pii_leaks(context: AssetCheckExecutionContext, workspace: MySQLResource, settings: RefreshSettings) -> AssetCheckResult:
+    db = context.partition_key
+    conn = workspace.connect()
+    resolutions = resolve_live(conn, settings.catalog(), (db,))
+    with conn.cursor() as cur:
+        set_session_keys(cur, settings.key())
+    report = scan_database(conn, db, resolutions, settings.key())
+    conn.close()
+    context.log.info(f"{db}: {report.total} leak findings over {report.scanned_columns} columns")
+    return AssetCheckResult(
+        passed=report.total == 0,
+        metadata={
+            "database": db,
+            "findings": report.total,
+            "original_high_entropy_values": _json(report.high_entropy),
+            "original_values_in_same_row": _json(report.same_row),
+            "id_shaped_not_replacements": _json(report.id_shaped),
+            "columns_scanned": report.scanned_columns,
+            "values_tokenized": report.scanned_values,
+            "tables_without_row_identity": report.tables_without_row_identity,
+        },
+    )
+
+
+@asset_check(
+    asset="anonymized",
+    blocking=True,
+    partitions_def=database_partitions,
+    description="Every id reference and declared FK that resolved in the source still resolves.",
+)
+def zero_new_orphans(context: AssetCheckExecutionContext, workspace: MySQLResource, settings: RefreshSettings) -> AssetCheckResult:
+    db = context.partition_key
+    conn = workspace.connect()
+    ids, fks = new_orphans(conn, db, resolve_live(conn, settings.catalog(), (db,)))
+    conn.close()
+    return AssetCheckResult(
+        passed=not ids.new and not fks.new,
+        metadata={
+            "database": db,
+            "id_columns_checked": len(ids.after),
+            "fks_checked": len(fks.after),
+            "orphans_in_source": sum(ids.before.values()),
+            "fk_violations_in_source": sum(fks.before.values()),
+            "new_orphans": _json(ids.new),
+            "new_fk_violations": _json(fks.new),
+        },
+    )
+
+
+@asset_check(asset="anonymized", blocking=True, partitions_def=database_partitions, description="Row counts equal staging's (truncated tables empty).")
+def row_counts_preserved(context: AssetCheckExecutionContext, workspace: MySQLResource, settings: RefreshSettings) -> AssetCheckResult:
+    db = context.partition_key
+    conn = workspace.connect()
+    truncated = {r.column.table for r in resolve_live(conn, settings.catalog(), (db,)) if r.strategy == "truncate"}
+    counts = row_counts(conn, db)
+    changed = row_count_changes(conn, db, counts, truncated)
+    conn.close()
+    return AssetCheckResult(
+        passed=not changed,
+        metadata={"database": db, "tables": len(counts), "rows": sum(counts.values()), "tables_truncated": len(truncated),
+                  "changed": _json({t: f"{a} -> {b}" for t, (a, b) in changed.items()})},
+    )
+
+
+@asset_check(asset="anonymized", blocking=True, partitions_def=database_partitions, description="Every unique index still holds.")
+def unique_indexes_hold(context: AssetCheckExecutionContext, workspace: MySQLResource) -> AssetCheckResult:
+    db = context.partition_key
+    conn = workspace.connect()
+    dups = unique_violations(conn, db)
+    conn.close()
+    return AssetCheckResult(
+        passed=not dups,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"database": db, "duplicate_keys_per_index": _json(dups)},
+    )
+
+
+REFRESH_CHECKS = [mapping_is_bijection, zero_pii_leaks, zero_new_orphans, row_counts_preserved, unique_indexes_hold]

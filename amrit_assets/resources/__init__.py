@@ -1,0 +1,36 @@
+"""Servers, dump tools and settings, configured from the environment."""
+
+import os
+
+from dagster import EnvVar
+
+from amrit_assets.resources.mysql import MySQLResource
+from amrit_assets.resources.settings import RefreshSettings
+
+# Server role (names the AMRIT_<ROLE>_* variables) -> resource key the assets ask for.
+ROLES = {"source": "source", "workspace": "workspace", "uat": "uat_server"}
+
+
+def server_resource(role: str) -> MySQLResource:
+    """A role's server from ``AMRIT_<ROLE>_HOST/PORT/USER/SOCKET`` and ``AMRIT_<ROLE>_PASSWORD`` (an EnvVar)."""
+    prefix = f"AMRIT_{role.upper()}_"
+    return MySQLResource(
+        host=os.getenv(prefix + "HOST", "127.0.0.1"),
+        port=int(os.getenv(prefix + "PORT", "3306")),
+        user=os.getenv(prefix + "USER", "root"),
+        password=EnvVar(prefix + "PASSWORD"),
+        unix_socket=os.getenv(prefix + "SOCKET", ""),
+        read_only=role == "source",
+    )
+
+
+def build_resources() -> dict:
+    return {
+        **{resource_key: server_resource(role) for role, resource_key in ROLES.items()},
+        "settings": RefreshSettings(
+            data_dir=os.getenv("AMRIT_DATA_DIR", ".amrit_data"),
+            anon_key=EnvVar("AMRIT_ANON_KEY"),
+            uat_credential=os.getenv("AMRIT_UAT_CREDENTIAL", ""),
+            **({"catalog_path": os.environ["AMRIT_CATALOG"]} if os.getenv("AMRIT_CATALOG") else {}),
+        ),
+    }

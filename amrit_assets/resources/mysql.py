@@ -1,0 +1,101 @@
+"""Connections to the three servers of a refresh: source (read-only), workspace, UAT.
+
+Configured from the environment (``AMRIT_<ROLE>_HOST`` ... and ``AMRIT_<ROLE>_PASSWORD`` through
+Dagster's ``EnvVar``), so the same code runs against embedded throwaway servers and real ones.
+Command-line clients get the password through a private defaults file, never through argv.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pymysql
+from dagster import ConfigurableResource
+
+
+class ServerConnectionError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    host: str
+    port: int
+    user: str
+    password: str = ""
+    unix_socket: str = ""
+
+    def env(self, role: str) -> dict[str, str]:
+        """The environment variables that point a role's resource at this server."""
+        prefix = f"AMRIT_{role.upper()}_"
+        return {
+            prefix + "HOST": self.host,
+            prefix + "PORT": str(self.port),
+            prefix + "USER": self.user,
+            prefix + "PASSWORD": self.password,
+            prefix + "SOCKET": self.unix_socket,
+        }
+
+
+def connect(addr: ServerAddress, database: str | None = None, *, read_only: bool = False, **kw) -> pymysql.Connection:
+    """Open a PyMySQL connection; a wrong password or unreachable server becomes a clear error."""
+    params: dict = dict(user=addr.user, password=addr.password, database=database, charset="utf8mb4", autocommit=True, **kw)
+    if addr.unix_socket:
+        params["unix_socket"] = addr.unix_socket
+    else:
+        params.update(host=addr.host, port=addr.port)
+    try:
+        conn = pymysql.connect(**params)
+    except pymysql.err.OperationalError as e:
+        code = e.args[0] if e.args else None
+        where = addr.unix_socket or f"{addr.host}:{addr.port}"
+        if code == 1045:
+            raise ServerConnectionError(
+                f"access denied for user {addr.user!r} at {where}: check the password variable for this server"
+            ) from None
+        if code == 1049:
+            raise ServerConnectionError(f"database {database!r} does not exist on {where}") from None
+        raise ServerConnectionError(f"cannot reach the MySQL server at {where} ({e.args[-1]}): is it running?") from None
+    if read_only:
+        with conn.cursor() as cur:
+            cur.execute("SET SESSION TRANSACTION READ ONLY")
+    return conn
+
+
+class MySQLResource(ConfigurableResource):
+    """One MySQL-compatible server. ``read_only`` sessions for the source: it is only ever read."""
+
+    host: str = "127.0.0.1"
+    port: int = 3306
+    user: str = "root"
+    password: str = ""
+    unix_socket: str = ""
+    read_only: bool = False
+
+    @property
+    def address(self) -> ServerAddress:
+        return ServerAddress(self.host, int(self.port), self.user, self.password, self.unix_socket)
+
+    def connect(self, database: str | None = None) -> pymysql.Connection:
+        return connect(self.address, database, read_only=self.read_only)
+
+
+@contextlib.contextmanager
+def client_defaults_file(addr: ServerAddress) -> Iterator[str]:
+    """A 0600 option file for mysql/mysqldump so the password never shows in ``ps``."""
+    fd, path = tempfile.mkstemp(prefix="amrit-client-", suffix=".cnf")
+    try:
+        with os.fdopen(fd, "w") as f:
+            lines = ["[client]", f"user={addr.user}", f'password="{addr.password}"']
+            if addr.unix_socket:
+                lines.append(f"socket={addr.unix_socket}")
+            else:
+                lines += [f"host={addr.host}", f"port={addr.port}", "protocol=TCP"]
+            f.write("\n".join(lines) + "\n")
+        yield path
+    finally:
+        os.unlink(path)

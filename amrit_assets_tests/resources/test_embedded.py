@@ -1,0 +1,31 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from amrit_assets.resources.embedded import EmbeddedServer
+from amrit_assets.resources.mysql import connect
+
+
+def test_server_answers_and_is_removed_after_use():
+    with EmbeddedServer("t1") as srv:
+        root = Path(srv.datadir).parent
+        conn = connect(srv.address)
+        with conn.cursor() as cur:
+            cur.execute("SELECT @@lower_case_table_names")
+            assert cur.fetchone()[0] == 1
+        conn.close()
+        pid = srv._proc.pid
+    assert not root.exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_server_stops_and_is_removed_when_the_code_using_it_fails():
+    with pytest.raises(RuntimeError, match="boom"):
+        with EmbeddedServer("t2") as srv:
+            root, pid = Path(srv.datadir).parent, srv._proc.pid
+            raise RuntimeError("boom")
+    assert not root.exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

@@ -24,6 +24,15 @@ class RefreshReport:
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
+def root_cause(error) -> str:
+    """The innermost error message: the one that names the problem, not Dagster's step wrapper."""
+    if error is None:
+        return "see its event log"
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
+
+
 def run_refresh(instance: DagsterInstance, resources: dict, databases: Iterable[str] = DATABASES) -> RefreshReport:
     """extract every database, build the mapping once, publish every database, then audit."""
     report = RefreshReport()
@@ -38,7 +47,7 @@ def run_refresh(instance: DagsterInstance, resources: dict, databases: Iterable[
         if not result.success:
             failure = next((e for e in result.all_events if e.is_step_failure), None)
             error = failure.step_failure_data.error if failure and failure.step_failure_data else None
-            raise RefreshFailed(f"run {result.run_id} ({db or 'all databases'}) failed: {error.message.strip() if error else 'see its event log'}")
+            raise RefreshFailed(f"run {result.run_id} ({db or 'all databases'}) failed: {root_cause(error)}")
         for stat in instance.get_run_step_stats(result.run_id):
             if stat.start_time and stat.end_time:
                 report.stage_seconds[stat.step_key] = report.stage_seconds.get(stat.step_key, 0.0) + stat.end_time - stat.start_time

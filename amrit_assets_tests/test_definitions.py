@@ -7,6 +7,8 @@ from pathlib import Path
 from amrit_assets.definitions import defs
 from amrit_assets.partitions import DATABASES
 
+from amrit_assets.checks import ASSET_CHECKS  # noqa: E402
+
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.json"
 
 
@@ -20,6 +22,12 @@ def graph_snapshot() -> dict:
             "deps": sorted(p.to_user_string() for p in node.parent_keys),
             "partitions": partitions,
             "group": node.group_name,
+            "checks": sorted(
+                f"{spec.name}{' (blocking)' if spec.blocking else ''}"
+                for check in ASSET_CHECKS
+                for spec in check.check_specs
+                if spec.asset_key == key
+            ),
         }
     return out
 

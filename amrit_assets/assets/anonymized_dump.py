@@ -7,6 +7,7 @@ from amrit_assets.checks.guard import ChecksNotPassed, require_checks_passed
 from amrit_assets.checks.refresh_checks import ANONYMIZED_CHECKS
 from amrit_assets.partitions import database_partitions
 from amrit_assets.resources.dumps import dump_database
+from amrit_assets.resources.inspect import row_counts
 from amrit_assets.resources.mysql import MySQLResource
 from amrit_assets.resources.settings import RefreshSettings
 
@@ -18,6 +19,7 @@ def anonymized_dump(context: AssetExecutionContext, workspace: MySQLResource, se
     checked_run = require_checks_passed(context.instance, "anonymized", ANONYMIZED_CHECKS, db)
     conn = workspace.connect()
     anonymized_run = require_anonymized(conn, db)
+    counts = row_counts(conn, db)  # what UAT's shadow must hold before it is swapped in
     conn.close()
     if anonymized_run != checked_run:
         raise ChecksNotPassed(
@@ -33,5 +35,6 @@ def anonymized_dump(context: AssetExecutionContext, workspace: MySQLResource, se
             "sha256": result.sha256,
             "path": MetadataValue.path(str(result.path)),
             "seconds": round(result.seconds, 2),
+            "row_counts": MetadataValue.json(counts),
         }
     )

@@ -1,4 +1,8 @@
-"""Stage 6: the anonymized dump restored into UAT, only if it is the one the checks passed on."""
+"""Stage 6: the anonymized dump restored into UAT, only if it is the one the checks passed on.
+
+The dump goes into a shadow database, is verified against the anonymized workspace database, and
+is swapped into place atomically (``resources/swap.py``): UAT is never half-refreshed.
+"""
 
 from pathlib import Path
 
@@ -8,15 +12,19 @@ from amrit_assets.checks.guard import ChecksNotPassed, latest_metadata, require_
 from amrit_assets.checks.refresh_checks import ANONYMIZED_CHECKS
 from amrit_assets.partitions import database_partitions
 from amrit_assets.resources.dumps import file_sha256, restore_database
-from amrit_assets.resources.inspect import row_counts
 from amrit_assets.resources.mysql import MySQLResource
+from amrit_assets.resources.safety import require_safe_targets
+from amrit_assets.resources.swap import publish
 from amrit_assets.resources.settings import RefreshSettings
 
 
 @asset(partitions_def=database_partitions, deps=["anonymized_dump"], group_name="refresh", kinds={"mysql"})
-def uat(context: AssetExecutionContext, uat_server: MySQLResource, settings: RefreshSettings) -> MaterializeResult:
+def uat(
+    context: AssetExecutionContext, source: MySQLResource, workspace: MySQLResource, uat_server: MySQLResource, settings: RefreshSettings
+) -> MaterializeResult:
     """The UAT database, refreshed from the anonymized dump whose checks passed."""
     db = context.partition_key
+    require_safe_targets(source.address, {"workspace": workspace.address, "uat": uat_server.address})
     checked_run = require_checks_passed(context.instance, "anonymized", ANONYMIZED_CHECKS, db)
     dump = latest_metadata(context.instance, "anonymized_dump", db)
     path = settings.dump_path("anonymized", db)
@@ -24,16 +32,19 @@ def uat(context: AssetExecutionContext, uat_server: MySQLResource, settings: Ref
         raise ChecksNotPassed(f"anonymized_dump[{db}] was not made from the checked anonymized[{db}] (run {checked_run}): materialize it again")
     if not Path(path).exists() or file_sha256(path) != dump.get("sha256"):
         raise ChecksNotPassed(f"{path} is missing or differs from the dump anonymized_dump[{db}] recorded: materialize it again")
-    seconds = restore_database(uat_server.address, db, path)
-    conn = uat_server.connect()
-    counts = row_counts(conn, db)
-    conn.close()
+    expected = {t: int(n) for t, n in (dump.get("row_counts") or {}).items()}  # counted when the dump was made
+    report = publish(uat_server.address, db, Path(path), expected, restore_database)
+    if report.recovered:
+        context.log.warning(f"{db}: {report.recovered}")
     return MaterializeResult(
         metadata={
             "database": db,
-            "tables": len(counts),
-            "rows": sum(counts.values()),
-            "restore_seconds": round(seconds, 2),
+            "tables": report.tables,
+            "rows": report.rows,
+            "restore_seconds": round(report.restore_seconds, 2),
+            "swap": "shadow restored, verified, swapped atomically; previous state kept for rollback",
+            "recovered": report.recovered or "nothing to recover",
+            **{f"{kind}": n for kind, n in report.objects.items()},
             "anonymized_run": checked_run,
             "dump_sha256": dump["sha256"],
         }

@@ -1,0 +1,236 @@
+"""Preflight: can this refresh run safely here? Asked before any data moves.
+
+Checks every server (reachable, version, privileges, writable targets, read-only source session),
+the client binaries, free disk for the dumps, the key, and that no target is (or looks like)
+production. Used by ``amrit-anon preflight`` and by the blocking ``preflight`` check on
+``source_schema``. Findings hold names, versions and sizes, never a data value or a secret.
+"""
+
+
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dagster import AssetCheckExecutionContext, AssetCheckResult, MetadataValue, asset_check
+
+from amrit_assets.anonymize.keys import AnonKeyError, check_key, fingerprint
+from amrit_assets.partitions import database_partitions
+from amrit_assets.resources.mysql import MySQLResource, ServerAddress, ServerConnectionError, connect
+from amrit_assets.resources.safety import UnsafeTargetError, require_safe_targets
+from amrit_assets.resources.settings import RefreshSettings
+
+SOURCE_PRIVILEGES = ("SELECT", "SHOW VIEW", "TRIGGER", "EVENT")
+PROBE_DB = "amrit_preflight_probe"
+PROBE_STATEMENTS = (
+    ("CREATE DATABASE", f"CREATE DATABASE `{PROBE_DB}`"),
+    ("CREATE TABLE", f"CREATE TABLE `{PROBE_DB}`.t (id INT PRIMARY KEY)"),
+    ("INSERT/UPDATE", f"INSERT INTO `{PROBE_DB}`.t VALUES (1)"),
+    ("CREATE VIEW", f"CREATE VIEW `{PROBE_DB}`.v AS SELECT id FROM `{PROBE_DB}`.t"),
+    ("CREATE TRIGGER", f"CREATE TRIGGER `{PROBE_DB}`.tr BEFORE UPDATE ON `{PROBE_DB}`.t FOR EACH ROW SET NEW.id = NEW.id"),
+    ("CREATE ROUTINE", f"CREATE PROCEDURE `{PROBE_DB}`.p() SELECT 1"),
+    ("CREATE EVENT", f"CREATE EVENT `{PROBE_DB}`.e ON SCHEDULE EVERY 1 DAY DISABLE DO SELECT 1"),
+    ("RENAME TABLE", f"RENAME TABLE `{PROBE_DB}`.t TO `{PROBE_DB}`.t2"),
+)
+READ_ONLY_REFUSAL = 1792  # "Cannot execute statement in a READ ONLY transaction"
+DUMP_FACTOR = 2.2  # raw + anonymized dump of each database, with some margin
+_GRANT = re.compile(r"^GRANT (.+?) ON (\S+) TO ", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    ok: bool
+    detail: str
+
+
+def granted(grants: Iterable[str], db: str) -> set[str]:
+    """Privileges the ``SHOW GRANTS`` lines give on ``db`` (global, or on the database itself)."""
+    out: set[str] = set()
+    for line in grants:
+        m = _GRANT.match(line)
+        if not m:
+            continue
+        privs, scope = m.group(1), m.group(2).replace("`", "")
+        if scope not in ("*.*", f"{db}.*"):
+            continue
+        for p in privs.split(","):
+            p = p.strip().upper()
+            out |= set(SOURCE_PRIVILEGES) if p.startswith("ALL") else {p}
+    return out
+
+
+def _server(role: str, addr: ServerAddress) -> tuple[list[Finding], object | None]:
+    try:
+        conn = connect(addr)
+    except ServerConnectionError as e:
+        return [Finding(f"{role}: connect", False, str(e))], None
+    with conn.cursor() as cur:
+        cur.execute("SELECT VERSION()")
+        version = cur.fetchone()[0]
+    return [Finding(f"{role}: connect", True, f"server {version}")], conn
+
+
+def check_source(addr: ServerAddress, databases: list[str]) -> list[Finding]:
+    findings, conn = _server("source", addr)
+    if conn is None:
+        return findings
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SHOW GRANTS")
+            grants = [r[0] for r in cur.fetchall()]
+            for db in databases:
+                cur.execute("SELECT COUNT(*), SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = %s", (db,))
+                tables, size = cur.fetchone()
+                if not tables:
+                    findings.append(Finding(f"source: {db}", False, f"database {db} does not exist or has no tables on the source"))
+                    continue
+                missing = [p for p in SOURCE_PRIVILEGES if p not in granted(grants, db)]
+                findings.append(
+                    Finding(
+                        f"source: {db}",
+                        not missing,
+                        f"{tables} tables, about {int(size or 0) // 2**20} MiB"
+                        + (f"; missing privileges {', '.join(missing)}: GRANT {', '.join(missing)} ON `{db}`.* TO the source user" if missing else ""),
+                    )
+                )
+        conn.close()
+        ro = connect(addr, read_only=True)
+        with ro.cursor() as cur:
+            try:  # the database does not exist, so even a writable session could change nothing
+                cur.execute(f"CREATE TABLE `{PROBE_DB}_never`.t (id INT)")
+                writes = True
+            except Exception as e:  # noqa: BLE001 - only 1792 proves the session refuses writes
+                writes = not (e.args and e.args[0] == READ_ONLY_REFUSAL)
+        ro.close()
+        findings.append(Finding("source: read-only session", not writes, "the refresh's source sessions refuse writes" if not writes else "a source session accepted a write"))
+    finally:
+        if conn.open:
+            conn.close()
+    return findings
+
+
+def check_target(role: str, addr: ServerAddress) -> list[Finding]:
+    """A target must accept everything a restore and a swap do: probe it in a scratch database."""
+    findings, conn = _server(role, addr)
+    if conn is None:
+        return findings
+    failed = []
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT @@read_only")
+            if int(cur.fetchone()[0]):
+                findings.append(Finding(f"{role}: writable", False, "the server is read_only (a replica?): point the role at a writable server"))
+                return findings
+            for name, sql in (("DROP DATABASE", f"DROP DATABASE IF EXISTS `{PROBE_DB}`"), *PROBE_STATEMENTS, ("DROP DATABASE", f"DROP DATABASE IF EXISTS `{PROBE_DB}`")):
+                try:
+                    cur.execute(sql)
+                except Exception as e:  # noqa: BLE001 - reported by name
+                    failed.append(f"{name} ({e.args[0] if e.args else e})")
+    finally:
+        conn.close()
+    detail = "can create, fill, rename and drop databases, views, triggers, routines and events"
+    if failed:
+        detail = f"missing privileges for {', '.join(dict.fromkeys(failed))}: grant them to the {role} user"
+    findings.append(Finding(f"{role}: privileges", not failed, detail))
+    return findings
+
+
+def check_clients() -> list[Finding]:
+    out = []
+    for purpose, names in (("dump client", ("mysqldump", "mariadb-dump")), ("restore client", ("mysql", "mariadb"))):
+        found = next((shutil.which(n) for n in names if shutil.which(n)), None)
+        if found:
+            version = subprocess.run([found, "--version"], capture_output=True, text=True).stdout.strip()
+            out.append(Finding(purpose, True, version[:120]))
+        else:
+            out.append(Finding(purpose, False, f"{names[0]} not found: install the MySQL or MariaDB client (Debian: apt-get install mariadb-client)"))
+    return out
+
+
+def check_disk(data_dir: Path, source_bytes: int) -> Finding:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(data_dir).free
+    need = int(source_bytes * DUMP_FACTOR)
+    detail = f"{free // 2**20} MiB free in {data_dir}, about {need // 2**20} MiB needed for the dumps"
+    if free < need:
+        detail += ": free space or point AMRIT_DATA_DIR at a larger disk"
+    return Finding("disk", free >= need, detail)
+
+
+def check_key_present(settings: RefreshSettings) -> Finding:
+    try:
+        return Finding("anonymization key", True, f"present (fingerprint {fingerprint(check_key(settings.anon_key))})")
+    except AnonKeyError as e:
+        return Finding("anonymization key", False, str(e))
+
+
+def check_topology(source: ServerAddress, targets: dict[str, ServerAddress]) -> Finding:
+    try:
+        require_safe_targets(source, targets)
+    except (UnsafeTargetError, ServerConnectionError) as e:
+        return Finding("targets are not production", False, str(e))
+    return Finding("targets are not production", True, "workspace and UAT are separate servers, neither is (or looks like) the source")
+
+
+def source_bytes(addr: ServerAddress, databases: list[str]) -> int:
+    try:
+        conn = connect(addr)
+    except ServerConnectionError:
+        return 0
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT COALESCE(SUM(data_length + index_length), 0) FROM information_schema.tables WHERE table_schema IN ("
+            + ", ".join(["%s"] * len(databases)) + ")",
+            databases,
+        )
+        size = int(cur.fetchone()[0])
+    conn.close()
+    return size
+
+
+def run_preflight(servers: dict[str, ServerAddress], settings: RefreshSettings, databases: list[str]) -> list[Finding]:
+    """Every finding, in the order a DBA would fix them."""
+    findings = check_source(servers["source"], databases)
+    findings += check_target("workspace", servers["workspace"])
+    findings += check_target("uat", servers["uat"])
+    findings += check_clients()
+    findings.append(check_disk(Path(settings.data_dir).resolve(), source_bytes(servers["source"], databases)))
+    findings.append(check_key_present(settings))
+    if all(f.ok for f in findings if f.check.endswith("connect")):
+        findings.append(check_topology(servers["source"], {"workspace": servers["workspace"], "uat": servers["uat"]}))
+    return findings
+
+
+def render(findings: list[Finding]) -> str:
+    width = max(len(f.check) for f in findings)
+    return "\n".join(f"{'ok  ' if f.ok else 'FAIL'}  {f.check:<{width}}  {f.detail}" for f in findings)
+
+
+@asset_check(
+    asset="source_schema",
+    blocking=True,
+    partitions_def=database_partitions,
+    description="Preflight: servers reachable with the right privileges, source session read-only, targets are not "
+    "production, client binaries present, disk for the dumps, the key present. Blocks the refresh when anything fails.",
+)
+def preflight(
+    context: AssetCheckExecutionContext, source: MySQLResource, workspace: MySQLResource, uat_server: MySQLResource, settings: RefreshSettings
+) -> AssetCheckResult:
+    db = context.partition_key
+    servers = {"source": source.address, "workspace": workspace.address, "uat": uat_server.address}
+    findings = run_preflight(servers, settings, [db])
+    failed = [f for f in findings if not f.ok]
+    for f in failed:
+        context.log.error(f"preflight {f.check}: {f.detail}")
+    return AssetCheckResult(
+        passed=not failed,
+        metadata={
+            "database": db,
+            "failed": len(failed),
+            "problems": "; ".join(f"{f.check}: {f.detail}" for f in failed) or "none",
+            "findings": MetadataValue.md("\n".join(f"- **{'ok' if f.ok else 'FAIL'}** {f.check}: {f.detail}" for f in findings)),
+        },
+    )

@@ -1,0 +1,413 @@
+"""UAT is never half-refreshed: restore into a shadow database, verify it, then swap atomically.
+
+``publish`` restores a dump into ``<db>__amrit_shadow``, disables its events, checks its tables and
+row counts against what was dumped, and then exchanges the base tables of ``<db>`` and the shadow in
+ONE ``RENAME TABLE`` statement (atomic on MySQL 8 and MariaDB): testers see either the old data or
+the new, never a mix. The old tables land in ``<db>__amrit_previous`` for ``rollback``.
+
+Views, triggers, routines and events cannot move between databases with ``RENAME TABLE``, so their
+definitions are saved in a journal (``amrit_uat_control.swap_journal``) before the exchange and
+re-created afterwards; the previous state's events are always created disabled. The same rename
+also renames a marker table in the control database, so after a crash the next run knows whether the
+exchange happened and rolls the interrupted swap forward (or drops an unverified shadow). A kill at
+any moment leaves UAT either as it was or fully refreshed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pymysql
+
+from amrit_assets.resources.inspect import base_tables, row_counts
+from amrit_assets.resources.mysql import ServerAddress, connect
+
+CONTROL_DB = "amrit_uat_control"
+JOURNAL_DDL = (
+    f"CREATE TABLE IF NOT EXISTS `{CONTROL_DB}`.swap_journal ("
+    " db VARCHAR(64) NOT NULL PRIMARY KEY, state VARCHAR(16) NOT NULL, incoming VARCHAR(64) NOT NULL,"
+    " token VARCHAR(32) NOT NULL, objects LONGTEXT NULL, updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+)
+PENDING_VIEWS_DDL = (
+    f"CREATE TABLE IF NOT EXISTS `{CONTROL_DB}`.pending_views ("
+    " db VARCHAR(64) NOT NULL, name VARCHAR(64) NOT NULL, sql_text LONGTEXT NOT NULL, PRIMARY KEY (db, name))"
+)
+# events are always disabled in the previous state; what they were is kept here for a rollback
+PREVIOUS_EVENTS_DDL = (
+    f"CREATE TABLE IF NOT EXISTS `{CONTROL_DB}`.previous_events ("
+    " db VARCHAR(64) NOT NULL, name VARCHAR(64) NOT NULL, enabled TINYINT NOT NULL, PRIMARY KEY (db, name))"
+)
+OBJECTS_SQL = {
+    "VIEW": "SELECT table_name FROM information_schema.views WHERE table_schema = %s ORDER BY table_name",
+    "TRIGGER": "SELECT trigger_name FROM information_schema.triggers WHERE trigger_schema = %s ORDER BY trigger_name",
+    "PROCEDURE": "SELECT routine_name FROM information_schema.routines WHERE routine_schema = %s AND routine_type = 'PROCEDURE'",
+    "FUNCTION": "SELECT routine_name FROM information_schema.routines WHERE routine_schema = %s AND routine_type = 'FUNCTION'",
+    "EVENT": "SELECT event_name, status FROM information_schema.events WHERE event_schema = %s ORDER BY event_name",
+}
+# SHOW CREATE ... returns (name, [sql_mode,] statement, ...): where the statement and sql_mode sit per kind.
+_SHOW = {"VIEW": (1, None), "TRIGGER": (2, 1), "PROCEDURE": (2, 1), "FUNCTION": (2, 1), "EVENT": (3, 1)}
+_DEFINER = re.compile(r"DEFINER\s*=\s*(`[^`]*`|'[^']*'|\S+?)@(`[^`]*`|'[^']*'|\S+)\s*", re.IGNORECASE)
+_EVENT_STATUS = re.compile(r"\b(ENABLE|DISABLE ON SLAVE|DISABLE ON REPLICA|DISABLE)\b(?=\s+(COMMENT\s+'(?:[^']|'')*'\s+)?DO\b)", re.IGNORECASE)
+
+
+class SwapError(RuntimeError):
+    pass
+
+
+@dataclass
+class SwapReport:
+    db: str
+    tables: int
+    rows: int
+    restore_seconds: float = 0.0
+    recovered: str = ""
+    objects: dict[str, int] = field(default_factory=dict)
+
+
+def shadow_name(db: str) -> str:
+    return f"{db}__amrit_shadow"
+
+
+def previous_name(db: str) -> str:
+    return f"{db}__amrit_previous"
+
+
+def swap_name(db: str) -> str:
+    return f"{db}__amrit_swap"
+
+
+def _q(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _schema_exists(cur, db: str) -> bool:
+    cur.execute("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = %s", (db,))
+    return bool(cur.fetchone()[0])
+
+
+def _journal(cur, db: str) -> dict | None:
+    cur.execute(f"SELECT state, incoming, token, objects FROM `{CONTROL_DB}`.swap_journal WHERE db = %s", (db,))
+    row = cur.fetchone()
+    return None if row is None else {"state": row[0], "incoming": row[1], "token": row[2], "objects": json.loads(row[3] or "{}")}
+
+
+def _set_journal(cur, db: str, state: str, incoming: str = "", token: str = "", objects: dict | None = None) -> None:
+    cur.execute(
+        f"REPLACE INTO `{CONTROL_DB}`.swap_journal (db, state, incoming, token, objects) VALUES (%s, %s, %s, %s, %s)",
+        (db, state, incoming, token, json.dumps(objects or {})),
+    )
+
+
+def definitions(cur, db: str) -> dict[str, list[dict]]:
+    """Views, triggers, routines and events of ``db`` as re-creatable statements (DEFINER removed)."""
+    out: dict[str, list[dict]] = {}
+    for kind, sql in OBJECTS_SQL.items():
+        cur.execute(sql, (db,))
+        rows = cur.fetchall()
+        items = []
+        for row in rows:
+            name = row[0]
+            cur.execute(f"SHOW CREATE {kind} {_q(db)}.{_q(name)}")
+            shown = cur.fetchone()
+            stmt_at, mode_at = _SHOW[kind]
+            item = {"name": name, "sql": _DEFINER.sub("", shown[stmt_at]), "sql_mode": shown[mode_at] if mode_at else None}
+            if kind == "EVENT":
+                item["enabled"] = row[1] == "ENABLED"
+            if kind == "TRIGGER":
+                cur.execute("SELECT event_object_table FROM information_schema.triggers WHERE trigger_schema = %s AND trigger_name = %s", (db, name))
+                item["table"] = cur.fetchone()[0]
+            items.append(item)
+        out[kind] = items
+    return out
+
+
+def _requalify(sql: str, src: str, dst: str) -> str:
+    """Point references to the database the object came from at the one it moves to."""
+    return sql.replace(f"{_q(src)}.", f"{_q(dst)}.")
+
+
+def _drop_objects(cur, db: str, objects: dict[str, list[dict]]) -> None:
+    for kind in ("EVENT", "TRIGGER", "VIEW", "PROCEDURE", "FUNCTION"):
+        for item in objects.get(kind, []):
+            cur.execute(f"DROP {kind} IF EXISTS {_q(db)}.{_q(item['name'])}")
+
+
+def _create_objects(cur, db: str, origin: str, objects: dict[str, list[dict]], events_enabled: bool) -> list[str]:
+    """Re-create ``objects`` (taken from ``origin``) in ``db``; idempotent, so a crashed swap can re-run it.
+
+    Returns the views that could not be created because another database they read is not in UAT
+    yet; they are kept in the control database and retried after every later swap.
+    """
+    cur.execute(f"USE {_q(db)}")
+    cur.execute("SELECT @@SESSION.sql_mode")
+    mode = cur.fetchone()[0]
+    waiting: list[str] = []
+    try:
+        for kind in ("FUNCTION", "PROCEDURE", "VIEW", "TRIGGER", "EVENT"):
+            todo = list(objects.get(kind, []))
+            while todo:  # views may read views: retry until no progress
+                failed = []
+                for item in todo:
+                    sql = _requalify(item["sql"], origin, db)
+                    if kind == "EVENT":
+                        sql = _EVENT_STATUS.sub("ENABLE" if events_enabled and item.get("enabled") else "DISABLE", sql, count=1)
+                    try:
+                        _create_one(cur, db, kind, item, sql, mode)
+                    except pymysql.err.ProgrammingError as e:  # 1146 no such table, 1049 no such database
+                        if kind != "VIEW" or e.args[0] not in (1146, 1049):
+                            raise
+                        failed.append(item)
+                if len(failed) == len(todo):
+                    waiting += [_defer_view(cur, db, item, _requalify(item["sql"], origin, db)) for item in failed]
+                    break
+                todo = failed
+    finally:
+        cur.execute("SET SESSION sql_mode = %s", (mode,))
+    return waiting
+
+
+def _create_one(cur, db: str, kind: str, item: dict, sql: str, mode: str) -> None:
+    cur.execute(f"DROP {kind} IF EXISTS {_q(db)}.{_q(item['name'])}")
+    cur.execute("SET SESSION sql_mode = %s", (item["sql_mode"] if item["sql_mode"] is not None else mode,))
+    cur.execute(sql)
+
+
+def _defer_view(cur, db: str, item: dict, sql: str) -> str:
+    cur.execute(f"REPLACE INTO `{CONTROL_DB}`.pending_views (db, name, sql_text) VALUES (%s, %s, %s)", (db, item["name"], sql))
+    return item["name"]
+
+
+def retry_pending_views(conn) -> list[str]:
+    """Create the cross-database views that waited for another database; returns those still waiting."""
+    still = []
+    with conn.cursor() as cur:
+        _ensure_control(cur)
+        cur.execute(f"SELECT db, name, sql_text FROM `{CONTROL_DB}`.pending_views ORDER BY db, name")
+        for db, name, sql in cur.fetchall():
+            try:
+                cur.execute(f"USE {_q(db)}")
+                cur.execute(f"DROP VIEW IF EXISTS {_q(db)}.{_q(name)}")
+                cur.execute(sql)
+            except pymysql.err.ProgrammingError as e:
+                if e.args[0] not in (1146, 1049):
+                    raise
+                still.append(f"{db}.{name}")
+                continue
+            cur.execute(f"DELETE FROM `{CONTROL_DB}`.pending_views WHERE db = %s AND name = %s", (db, name))
+    return still
+
+
+def _disable_events(cur, db: str) -> None:
+    cur.execute(OBJECTS_SQL["EVENT"], (db,))
+    for name, status in cur.fetchall():
+        if status == "ENABLED":
+            cur.execute(f"ALTER EVENT {_q(db)}.{_q(name)} DISABLE")
+
+
+def _exchange_sql(db: str, incoming: str, outgoing: str, current: list[str], new: list[str], marker: str) -> str:
+    """One RENAME TABLE: db's tables out, incoming's in, and the control marker, all or nothing.
+
+    A rollback exchanges ``db`` with ``outgoing`` itself, so db's tables pass through a temporary
+    database inside the same statement (the classic a->tmp, b->a, tmp->b swap).
+    """
+    via = swap_name(db) if incoming == outgoing else outgoing
+    parts = [f"{_q(db)}.{_q(t)} TO {_q(via)}.{_q(t)}" for t in current]
+    parts += [f"{_q(incoming)}.{_q(t)} TO {_q(db)}.{_q(t)}" for t in new]
+    if via != outgoing:
+        parts += [f"{_q(via)}.{_q(t)} TO {_q(outgoing)}.{_q(t)}" for t in current]
+    parts.append(f"`{CONTROL_DB}`.{_q('pending_' + marker)} TO `{CONTROL_DB}`.{_q('done_' + marker)}")
+    return "RENAME TABLE " + ", ".join(parts)
+
+
+def _table_exists(cur, db: str, table: str) -> bool:
+    cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s AND table_name = %s", (db, table))
+    return bool(cur.fetchone()[0])
+
+
+def _ensure_control(cur) -> None:
+    cur.execute(f"CREATE DATABASE IF NOT EXISTS `{CONTROL_DB}`")
+    cur.execute(JOURNAL_DDL)
+    cur.execute(PENDING_VIEWS_DDL)
+    cur.execute(PREVIOUS_EVENTS_DDL)
+
+
+Checkpoint = Callable[[str], None]
+
+
+def _no_checkpoint(_: str) -> None:
+    return None
+
+
+def exchange(
+    conn, db: str, incoming: str, checkpoint: Checkpoint = _no_checkpoint, events_enabled: dict[str, bool] | None = None
+) -> dict[str, int]:
+    """Swap ``incoming``'s tables and objects into ``db``; ``db``'s go to ``<db>__amrit_previous``.
+
+    For a forward swap ``incoming`` is the shadow (the old previous state is dropped first); for a
+    rollback it is the previous state itself (the two exchange places).
+    """
+    outgoing = previous_name(db)
+    with conn.cursor() as cur:
+        _ensure_control(cur)
+        cur.execute(f"CREATE DATABASE IF NOT EXISTS {_q(db)} DEFAULT CHARACTER SET utf8mb4")
+        if incoming != outgoing:
+            cur.execute(f"DROP DATABASE IF EXISTS {_q(outgoing)}")
+        cur.execute(f"CREATE DATABASE IF NOT EXISTS {_q(outgoing)}")
+        cur.execute(f"DROP DATABASE IF EXISTS {_q(swap_name(db))}")
+        cur.execute(f"CREATE DATABASE {_q(swap_name(db))}")
+        objects = {"current": definitions(cur, db), "incoming": definitions(cur, incoming)}
+        if events_enabled is None and incoming == outgoing:
+            cur.execute(f"SELECT name, enabled FROM `{CONTROL_DB}`.previous_events WHERE db = %s", (db,))
+            events_enabled = {name: bool(on) for name, on in cur.fetchall()}
+        for item in objects["incoming"]["EVENT"]:
+            item["enabled"] = (events_enabled or {}).get(item["name"], item["enabled"])
+        token = secrets.token_hex(8)
+        _set_journal(cur, db, "swapping", incoming, token, objects)
+        cur.execute(f"CREATE TABLE `{CONTROL_DB}`.{_q('pending_' + token)} (id INT)")
+        checkpoint("journaled")
+        _disable_events(cur, db)
+        _disable_events(cur, incoming)
+        _drop_objects(cur, db, {"TRIGGER": objects["current"]["TRIGGER"]})
+        _drop_objects(cur, incoming, {"TRIGGER": objects["incoming"]["TRIGGER"]})
+        checkpoint("before_rename")
+        cur.execute(_exchange_sql(db, incoming, outgoing, base_tables(conn, db), base_tables(conn, incoming), token))
+        checkpoint("after_rename")
+    return _finish(conn, db)
+
+
+def _finish(conn, db: str) -> dict[str, int]:
+    """Everything after the atomic rename; safe to run again after a crash."""
+    outgoing = previous_name(db)
+    with conn.cursor() as cur:
+        j = _journal(cur, db)
+        incoming, objects = j["incoming"], j["objects"]
+        # views, routines and events do not move with RENAME TABLE: drop them where they were left
+        _drop_objects(cur, db, objects["current"])
+        _drop_objects(cur, incoming, objects["incoming"])
+        _create_objects(cur, outgoing, db, objects["current"], events_enabled=False)
+        cur.execute(f"DELETE FROM `{CONTROL_DB}`.previous_events WHERE db = %s", (db,))
+        for item in objects["current"]["EVENT"]:
+            cur.execute(f"INSERT INTO `{CONTROL_DB}`.previous_events VALUES (%s, %s, %s)", (db, item["name"], int(item["enabled"])))
+        _create_objects(cur, db, incoming, objects["incoming"], events_enabled=True)
+        if incoming != outgoing:
+            cur.execute(f"DROP DATABASE IF EXISTS {_q(incoming)}")
+        cur.execute(f"DROP DATABASE IF EXISTS {_q(swap_name(db))}")
+        cur.execute(f"DROP TABLE IF EXISTS `{CONTROL_DB}`.{_q('done_' + j['token'])}")
+        _set_journal(cur, db, "done", incoming)
+    still = retry_pending_views(conn)
+    counts = {kind.lower() + "s": len(items) for kind, items in objects["incoming"].items()}
+    counts["views_waiting"] = sum(v.startswith(db + ".") for v in still)
+    return counts
+
+
+def _abort(conn, db: str) -> None:
+    """The rename did not happen: put the triggers and events back as they were, drop the shadow."""
+    with conn.cursor() as cur:
+        j = _journal(cur, db)
+        incoming, objects = j["incoming"], j["objects"]
+        for where, key, enabled in ((db, "current", True), (incoming, "incoming", False)):
+            part = objects.get(key, {})
+            if _schema_exists(cur, where):
+                _create_objects(cur, where, where, {"TRIGGER": part.get("TRIGGER", []), "EVENT": part.get("EVENT", [])}, enabled)
+        cur.execute(f"DROP TABLE IF EXISTS `{CONTROL_DB}`.{_q('pending_' + j['token'])}")
+        if incoming == shadow_name(db):
+            cur.execute(f"DROP DATABASE IF EXISTS {_q(incoming)}")
+        _set_journal(cur, db, "aborted", incoming)
+
+
+def recover(conn, db: str) -> str:
+    """Bring a swap that a crash interrupted to a clean end; returns what was done ('' if nothing)."""
+    with conn.cursor() as cur:
+        _ensure_control(cur)
+        j = _journal(cur, db)
+        if j is None or j["state"] in ("done", "aborted"):
+            if _schema_exists(cur, shadow_name(db)):
+                cur.execute(f"DROP DATABASE {_q(shadow_name(db))}")
+                return "dropped an unfinished shadow database"
+            return ""
+        if j["state"] == "restoring":
+            cur.execute(f"DROP DATABASE IF EXISTS {_q(shadow_name(db))}")
+            _set_journal(cur, db, "aborted", j["incoming"])
+            return "dropped a shadow database whose restore was interrupted; UAT kept its data"
+        renamed = _table_exists(cur, CONTROL_DB, "done_" + j["token"])
+    if renamed:
+        _finish(conn, db)
+        return "finished a swap interrupted after its atomic rename; UAT holds the new data"
+    _abort(conn, db)
+    return "undid a swap interrupted before its atomic rename; UAT kept its data"
+
+
+def publish(
+    addr: ServerAddress,
+    db: str,
+    dump: Path,
+    expected_rows: dict[str, int],
+    restore: Callable[[ServerAddress, str, Path], float],
+    checkpoint: Checkpoint = _no_checkpoint,
+) -> SwapReport:
+    """Restore ``dump`` into the shadow, verify it against ``expected_rows``, then swap it into ``db``."""
+    conn = connect(addr)
+    try:
+        recovered = recover(conn, db)
+        shadow = shadow_name(db)
+        with conn.cursor() as cur:
+            _set_journal(cur, db, "restoring", shadow)
+        checkpoint("restoring")
+        seconds = restore(addr, shadow, dump)
+        with conn.cursor() as cur:
+            cur.execute(OBJECTS_SQL["EVENT"], (shadow,))
+            events_enabled = {name: st == "ENABLED" for name, st in cur.fetchall()}
+            _disable_events(cur, shadow)  # no event may fire on data that is not verified and in place
+        counts = row_counts(conn, shadow)
+        if counts != expected_rows:
+            differ = sorted(t for t in set(counts) | set(expected_rows) if counts.get(t) != expected_rows.get(t))
+            with conn.cursor() as cur:
+                cur.execute(f"DROP DATABASE IF EXISTS {_q(shadow)}")
+                _set_journal(cur, db, "aborted", shadow)
+            raise SwapError(
+                f"the restored shadow of {db} differs from the anonymized database in {len(differ)} tables "
+                f"({', '.join(differ[:10])}): UAT was not touched; materialize anonymized_dump[{db}] again"
+            )
+        checkpoint("verified")
+        objects = exchange(conn, db, shadow, checkpoint, events_enabled)
+        return SwapReport(db, len(counts), sum(counts.values()), seconds, recovered, objects)
+    finally:
+        conn.close()
+
+
+def rollback(addr: ServerAddress, db: str) -> SwapReport:
+    """Put the previous UAT state of ``db`` back (and keep the current one as the new previous)."""
+    conn = connect(addr)
+    try:
+        recover(conn, db)
+        with conn.cursor() as cur:
+            if not _schema_exists(cur, previous_name(db)) or not base_tables(conn, previous_name(db)):
+                raise SwapError(f"there is no previous UAT state of {db} to roll back to ({previous_name(db)} is missing or empty)")
+        objects = exchange(conn, db, previous_name(db))
+        counts = row_counts(conn, db)
+        return SwapReport(db, len(counts), sum(counts.values()), objects=objects)
+    finally:
+        conn.close()
+
+
+def status(addr: ServerAddress, db: str) -> dict[str, object]:
+    """What UAT holds for ``db``: tables now, tables kept for rollback, the last swap's state."""
+    conn = connect(addr)
+    try:
+        with conn.cursor() as cur:
+            _ensure_control(cur)
+            j = _journal(cur, db)
+            prev = previous_name(db)
+            return {
+                "database": db,
+                "tables": len(base_tables(conn, db)),
+                "previous_tables": len(base_tables(conn, prev)) if _schema_exists(cur, prev) else 0,
+                "last_swap": j["state"] if j else "never",
+            }
+    finally:
+        conn.close()

@@ -1,0 +1,201 @@
+"""UAT is never half-refreshed: shadow restore, verification, atomic swap, crash recovery, rollback.
+
+Everything runs against a real throwaway server with real mysqldump/mysql restores.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from amrit_assets.resources.dumps import dump_database, restore_database
+from amrit_assets.resources.inspect import row_counts
+from amrit_assets.resources.mysql import connect
+from amrit_assets.resources.swap import (
+    SwapError,
+    previous_name,
+    publish,
+    recover,
+    rollback,
+    shadow_name,
+    status,
+)
+
+UAT = "fx_uat"
+
+
+def _build(conn, db: str, people: int, tag: str) -> None:
+    """A small database with the object kinds production dumps carry: FK, view, trigger, routine, events."""
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
+        cur.execute(f"CREATE DATABASE `{db}`")
+        cur.execute(f"USE `{db}`")
+        cur.execute("CREATE TABLE person (id INT PRIMARY KEY, name VARCHAR(50), tag VARCHAR(20))")
+        cur.execute("CREATE TABLE visit (id INT AUTO_INCREMENT PRIMARY KEY, person_id INT, FOREIGN KEY (person_id) REFERENCES person(id))")
+        cur.execute("CREATE TABLE visit_count (n INT)")
+        cur.execute("INSERT INTO visit_count VALUES (0)")
+        cur.execute("CREATE VIEW v_person AS SELECT id, name FROM person WHERE tag IS NOT NULL")
+        cur.execute("CREATE VIEW v_person_count AS SELECT COUNT(*) AS n FROM v_person")
+        cur.execute("CREATE TRIGGER trg_visit AFTER INSERT ON visit FOR EACH ROW UPDATE visit_count SET n = n + 1")
+        cur.execute("CREATE PROCEDURE p_people() SELECT COUNT(*) FROM person")
+        cur.execute("CREATE EVENT e_nightly ON SCHEDULE EVERY 1 DAY DO UPDATE visit_count SET n = n")
+        cur.execute("CREATE EVENT e_off ON SCHEDULE EVERY 1 DAY DISABLE DO UPDATE visit_count SET n = n")
+        cur.executemany("INSERT INTO person VALUES (%s, %s, %s)", [(i, f"p{i}", tag) for i in range(people)])
+        cur.executemany("INSERT INTO visit (person_id) VALUES (%s)", [(i,) for i in range(people)])
+
+
+def _dump(server, tmp_path: Path, people: int, tag: str) -> tuple[Path, dict[str, int]]:
+    conn = connect(server)
+    src = f"fx_src_{tag}"
+    _build(conn, src, people, tag)
+    counts = row_counts(conn, src)
+    conn.close()
+    path = dump_database(server, src, tmp_path / f"{tag}.sql").path
+    return path, counts
+
+
+def _state(conn, db: str) -> dict:
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT COUNT(*), MIN(tag) FROM `{db}`.person")
+        people, tag = cur.fetchone()
+        cur.execute("SELECT event_name, status FROM information_schema.events WHERE event_schema = %s", (db,))
+        events = dict(cur.fetchall())
+        cur.execute("SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = %s", (db,))
+        triggers = cur.fetchone()[0]
+        cur.execute(f"SELECT n FROM `{db}`.v_person_count")
+        viewed = cur.fetchone()[0]
+    return {"people": people, "tag": tag, "events": events, "triggers": triggers, "viewed": viewed}
+
+
+@pytest.fixture
+def fresh(server):
+    conn = connect(server)
+    with conn.cursor() as cur:
+        for db in (UAT, shadow_name(UAT), previous_name(UAT), "amrit_uat_control"):
+            cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
+    yield conn
+    conn.close()
+
+
+def test_first_publish_brings_tables_and_every_object_kind(server, tmp_path, fresh):
+    path, counts = _dump(server, tmp_path, 30, "old")
+    report = publish(server, UAT, path, counts, restore_database)
+    assert (report.tables, report.rows) == (3, 61)
+    s = _state(fresh, UAT)
+    assert s == {"people": 30, "tag": "old", "events": {"e_nightly": "ENABLED", "e_off": "DISABLED"}, "triggers": 1, "viewed": 30}
+    with fresh.cursor() as cur:  # the trigger works on the swapped-in table
+        cur.execute(f"INSERT INTO `{UAT}`.visit (person_id) VALUES (1)")
+        cur.execute(f"SELECT n FROM `{UAT}`.visit_count")
+        assert cur.fetchone()[0] == 31  # 30 from the fixture inserts, +1 now
+        cur.execute("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = %s", (shadow_name(UAT),))
+        assert cur.fetchone()[0] == 0
+
+
+def test_second_publish_keeps_the_previous_state_with_events_off_and_rollback_restores_it(server, tmp_path, fresh):
+    old, old_counts = _dump(server, tmp_path, 30, "old")
+    new, new_counts = _dump(server, tmp_path, 50, "new")
+    publish(server, UAT, old, old_counts, restore_database)
+    publish(server, UAT, new, new_counts, restore_database)
+    assert _state(fresh, UAT)["tag"] == "new" and _state(fresh, UAT)["people"] == 50
+    prev = _state(fresh, previous_name(UAT))
+    assert prev["tag"] == "old" and set(prev["events"].values()) == {"DISABLED"}  # the previous state never runs events
+    assert status(server, UAT) == {"database": UAT, "tables": 3, "previous_tables": 3, "last_swap": "done"}
+
+    rollback(server, UAT)
+    back = _state(fresh, UAT)
+    assert back == {"people": 30, "tag": "old", "events": {"e_nightly": "ENABLED", "e_off": "DISABLED"}, "triggers": 1, "viewed": 30}
+    assert _state(fresh, previous_name(UAT))["tag"] == "new"
+
+
+def test_rollback_without_a_previous_state_is_refused(server, fresh):
+    with pytest.raises(SwapError, match="no previous UAT state"):
+        rollback(server, UAT)
+
+
+def test_a_shadow_that_differs_from_the_dumped_counts_is_never_swapped_in(server, tmp_path, fresh):
+    old, old_counts = _dump(server, tmp_path, 30, "old")
+    new, new_counts = _dump(server, tmp_path, 50, "new")
+    publish(server, UAT, old, old_counts, restore_database)
+    with pytest.raises(SwapError, match="UAT was not touched"):
+        publish(server, UAT, new, {**new_counts, "person": 49}, restore_database)
+    assert _state(fresh, UAT)["tag"] == "old"
+    with fresh.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = %s", (shadow_name(UAT),))
+        assert cur.fetchone()[0] == 0
+
+
+class Crash(Exception):
+    pass
+
+
+@pytest.mark.parametrize("at", ["restoring", "verified", "journaled", "before_rename"])
+def test_a_crash_before_the_rename_leaves_uat_as_it_was_and_the_next_run_recovers(server, tmp_path, fresh, at):
+    old, old_counts = _dump(server, tmp_path, 30, "old")
+    new, new_counts = _dump(server, tmp_path, 50, "new")
+    publish(server, UAT, old, old_counts, restore_database)
+    before = _state(fresh, UAT)
+
+    def crash(point: str) -> None:
+        if point == at:
+            raise Crash(point)
+
+    with pytest.raises(Crash):
+        publish(server, UAT, new, new_counts, restore_database, checkpoint=crash)
+    if at in ("journaled", "before_rename"):  # triggers/events were already taken off: recovery puts them back
+        assert "undid a swap" in recover(fresh, UAT)
+    assert _state(fresh, UAT) == before
+    report = publish(server, UAT, new, new_counts, restore_database)
+    assert _state(fresh, UAT)["tag"] == "new" and report.rows == 101
+
+
+def test_a_crash_after_the_rename_is_rolled_forward_by_the_next_run(server, tmp_path, fresh):
+    old, old_counts = _dump(server, tmp_path, 30, "old")
+    new, new_counts = _dump(server, tmp_path, 50, "new")
+    publish(server, UAT, old, old_counts, restore_database)
+
+    def crash(point: str) -> None:
+        if point == "after_rename":
+            raise Crash(point)
+
+    with pytest.raises(Crash):
+        publish(server, UAT, new, new_counts, restore_database, checkpoint=crash)
+    with fresh.cursor() as cur:  # the data swapped completely, in one step
+        cur.execute(f"SELECT COUNT(*), MIN(tag), MAX(tag) FROM `{UAT}`.person")
+        assert cur.fetchone() == (50, "new", "new")
+    assert "finished a swap" in recover(fresh, UAT)
+    assert _state(fresh, UAT) == {"people": 50, "tag": "new", "events": {"e_nightly": "ENABLED", "e_off": "DISABLED"}, "triggers": 1, "viewed": 50}
+    assert _state(fresh, previous_name(UAT))["tag"] == "old"
+
+
+def _publish_in_child(server, path, counts) -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+    publish(server, UAT, path, counts, restore_database)
+
+
+def test_killing_the_refresh_during_the_shadow_restore_leaves_uat_intact(server, tmp_path, fresh):
+    old, old_counts = _dump(server, tmp_path, 30, "old")
+    big, big_counts = _dump(server, tmp_path, 60000, "big")
+    publish(server, UAT, old, old_counts, restore_database)
+    before = _state(fresh, UAT)
+    child = multiprocessing.get_context("fork").Process(target=_publish_in_child, args=(server, big, big_counts))
+    child.start()
+    deadline = time.monotonic() + 60
+    with fresh.cursor() as cur:
+        while time.monotonic() < deadline:  # wait until the shadow is being filled, then kill -9
+            cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s", (shadow_name(UAT),))
+            if cur.fetchone()[0]:
+                break
+            time.sleep(0.02)
+    os.kill(child.pid, signal.SIGKILL)
+    child.join()
+    assert child.exitcode == -signal.SIGKILL
+    assert _state(fresh, UAT) == before
+    report = publish(server, UAT, big, big_counts, restore_database)
+    assert "interrupted" in report.recovered or "unfinished" in report.recovered
+    assert _state(fresh, UAT)["people"] == 60000

@@ -15,6 +15,7 @@ from amrit_assets.partitions import database_partitions
 from amrit_assets.resources.inspect import on_update_columns, unique_columns
 from amrit_assets.resources.mysql import MySQLResource
 from amrit_assets.resources.settings import RefreshSettings
+from amrit_assets.resources.swap import triggers_suspended
 
 
 @asset(partitions_def=database_partitions, deps=["staging", "benregid_mapping"], group_name="refresh", kinds={"mysql"})
@@ -35,7 +36,7 @@ def anonymized(context: AssetExecutionContext, workspace: MySQLResource, setting
     rows_changed = 0
     tables_changed = 0
     strategy_columns: dict[str, int] = {}
-    with conn.cursor() as cur:
+    with triggers_suspended(conn, db) as suspended, conn.cursor() as cur:
         cur.execute("SET SESSION FOREIGN_KEY_CHECKS = 0")
         for plan in plans:
             for strategy in plan.columns.values():
@@ -57,6 +58,7 @@ def anonymized(context: AssetExecutionContext, workspace: MySQLResource, setting
         metadata={
             "database": db,
             "tables_changed": tables_changed,
+            "triggers_suspended": suspended,
             "rows_changed": rows_changed,
             "columns_per_strategy": MetadataValue.json(dict(sorted(strategy_columns.items()))),
             "catalog": catalog.source,

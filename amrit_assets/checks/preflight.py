@@ -132,10 +132,24 @@ def check_target(role: str, addr: ServerAddress) -> list[Finding]:
     finally:
         conn.close()
     detail = "can create, fill, rename and drop databases, views, triggers, routines and events"
+    if role == "workspace":
+        findings.append(check_event_scheduler(addr))
     if failed:
         detail = f"missing privileges for {', '.join(dict.fromkeys(failed))}: grant them to the {role} user"
     findings.append(Finding(f"{role}: privileges", not failed, detail))
     return findings
+
+
+def check_event_scheduler(addr: ServerAddress) -> Finding:
+    """Events in the staged copy (db_reporting's) would copy original PII while anonymization runs."""
+    conn = connect(addr)
+    with conn.cursor() as cur:
+        cur.execute("SELECT @@event_scheduler")
+        state = str(cur.fetchone()[0]).upper()
+    conn.close()
+    ok = state in ("OFF", "DISABLED")
+    detail = f"event_scheduler is {state}" + ("" if ok else ": run SET GLOBAL event_scheduler = OFF on the workspace server (and event_scheduler=OFF in its my.cnf)")
+    return Finding("workspace: event scheduler", ok, detail)
 
 
 def check_clients() -> list[Finding]:

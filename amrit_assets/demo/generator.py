@@ -1339,7 +1339,9 @@ class Resolver:
     def person(self, attr: str, col: Column) -> Gen:
         def g(f: Frame) -> list[str]:
             p = f.people if attr in f.people.attrs else self.w.bens
-            vals = _fit(col, _gather(p.get(attr), f.who), p.maxlen(attr))
+            # staff rows borrowing a beneficiary attribute: there may be fewer beneficiaries than staff
+            who = f.who if p is f.people else [i % p.n for i in f.who]
+            vals = _fit(col, _gather(p.get(attr), who), p.maxlen(attr))
             # Numbers too wide for an integer column: only check when the attribute can be that wide.
             return _as_int_col(col, vals) if col.is_int and p.maxlen(attr) >= len(str(col.int_max)) else vals
 

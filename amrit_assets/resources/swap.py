@@ -15,10 +15,11 @@ any moment leaves UAT either as it was or fully refreshed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,10 +104,11 @@ def _set_journal(cur, db: str, state: str, incoming: str = "", token: str = "", 
     )
 
 
-def definitions(cur, db: str) -> dict[str, list[dict]]:
+def definitions(cur, db: str, kinds: tuple[str, ...] = tuple(OBJECTS_SQL)) -> dict[str, list[dict]]:
     """Views, triggers, routines and events of ``db`` as re-creatable statements (DEFINER removed)."""
     out: dict[str, list[dict]] = {}
-    for kind, sql in OBJECTS_SQL.items():
+    for kind in kinds:
+        sql = OBJECTS_SQL[kind]
         cur.execute(sql, (db,))
         rows = cur.fetchall()
         items = []
@@ -200,6 +202,23 @@ def retry_pending_views(conn) -> list[str]:
                 continue
             cur.execute(f"DELETE FROM `{CONTROL_DB}`.pending_views WHERE db = %s AND name = %s", (db, name))
     return still
+
+
+@contextlib.contextmanager
+def triggers_suspended(conn, db: str) -> Iterator[int]:
+    """Drop ``db``'s triggers for the duration (and put them back), so bulk UPDATEs fire none.
+
+    Anonymizing UPDATEs must not fire AMRIT's triggers: an audit trigger would copy original values
+    into another table behind the catalog's back. Yields how many triggers were suspended.
+    """
+    with conn.cursor() as cur:
+        saved = {"TRIGGER": definitions(cur, db, kinds=("TRIGGER",))["TRIGGER"]}
+        _drop_objects(cur, db, saved)
+    try:
+        yield len(saved["TRIGGER"])
+    finally:
+        with conn.cursor() as cur:
+            _create_objects(cur, db, db, saved, events_enabled=False)
 
 
 def _disable_events(cur, db: str) -> None:

@@ -92,3 +92,16 @@ def test_missing_key_not_enough_disk_and_source_as_target_fail(servers, tmp_path
     assert not findings["targets are not production"].ok and "is the source server" in findings["targets are not production"].detail
     disk = check_disk(tmp_path, 10**15)
     assert not disk.ok and "AMRIT_DATA_DIR" in disk.detail
+
+
+def test_a_workspace_whose_event_scheduler_runs_is_refused(servers):
+    conn = connect(servers["workspace"])
+    with conn.cursor() as cur:
+        cur.execute("SET GLOBAL event_scheduler = ON")
+    try:
+        bad = [f for f in check_target("workspace", servers["workspace"]) if not f.ok]
+        assert [f.check for f in bad] == ["workspace: event scheduler"] and "SET GLOBAL event_scheduler = OFF" in bad[0].detail
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("SET GLOBAL event_scheduler = OFF")
+        conn.close()

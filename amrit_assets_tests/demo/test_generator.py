@@ -392,3 +392,11 @@ def test_other_seed_other_world():
     for attr in ("full", "phone", "aadhaar_any", "benid", "address"):
         assert a.bens.get(attr) != b.bens.get(attr), attr
     assert gen.build_world(150, 5).bens.get("full") == a.bens.get("full")
+
+
+def test_tiny_scales_work_when_staff_outnumber_beneficiaries():
+    """Staff rows borrow beneficiary attributes; with a handful of beneficiaries that used to overflow."""
+    with EmbeddedServer("test-generator-tiny") as srv:
+        build_from_ddl(srv.address)
+        report = gen.generate(srv.address, 3, seed=11)
+    assert report.rows["db_identity.m_beneficiaryregidmapping"] == 3

@@ -199,3 +199,23 @@ def test_killing_the_refresh_during_the_shadow_restore_leaves_uat_intact(server,
     report = publish(server, UAT, big, big_counts, restore_database)
     assert "interrupted" in report.recovered or "unfinished" in report.recovered
     assert _state(fresh, UAT)["people"] == 60000
+
+
+def test_triggers_are_suspended_during_bulk_updates_and_put_back(server, fresh):
+    from amrit_assets.resources.swap import triggers_suspended
+
+    with fresh.cursor() as cur:
+        cur.execute("DROP DATABASE IF EXISTS fx_trg")
+        cur.execute("CREATE DATABASE fx_trg")
+        cur.execute("CREATE TABLE fx_trg.person (id INT PRIMARY KEY, phone VARCHAR(10))")
+        cur.execute("CREATE TABLE fx_trg.audit (phone VARCHAR(10))")
+        cur.execute("CREATE TRIGGER fx_trg.keep_old AFTER UPDATE ON fx_trg.person FOR EACH ROW INSERT INTO fx_trg.audit VALUES (OLD.phone)")
+        cur.execute("INSERT INTO fx_trg.person VALUES (1, '9876543210')")
+    with triggers_suspended(fresh, "fx_trg") as n, fresh.cursor() as cur:
+        cur.execute("UPDATE fx_trg.person SET phone = '7000000001'")
+    with fresh.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM fx_trg.audit")
+        assert (n, cur.fetchone()[0]) == (1, 0)  # the original phone was not copied by the trigger
+        cur.execute("UPDATE fx_trg.person SET phone = '7000000002'")
+        cur.execute("SELECT COUNT(*) FROM fx_trg.audit")
+        assert cur.fetchone()[0] == 1  # and the trigger is back

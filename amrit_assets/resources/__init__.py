@@ -5,7 +5,7 @@ import os
 from dagster import EnvVar
 
 from amrit_assets.resources.mysql import MySQLResource
-from amrit_assets.resources.settings import RefreshSettings
+from amrit_assets.resources.settings import RETENTION_ENV, RefreshSettings, retention_hours
 
 # Server role (names the AMRIT_<ROLE>_* variables) -> resource key the assets ask for.
 ROLES = {"source": "source", "workspace": "workspace", "uat": "uat_server"}
@@ -31,6 +31,7 @@ def build_resources() -> dict:
             data_dir=os.getenv("AMRIT_DATA_DIR", ".amrit_data"),
             anon_key=EnvVar("AMRIT_ANON_KEY"),
             uat_credential=os.getenv("AMRIT_UAT_CREDENTIAL", ""),
+            raw_dump_retention_hours=retention_hours(os.getenv(RETENTION_ENV)),
             **({"catalog_path": os.environ["AMRIT_CATALOG"]} if os.getenv("AMRIT_CATALOG") else {}),
         ),
     }

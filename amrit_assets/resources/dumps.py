@@ -1,22 +1,48 @@
 """Dump and restore with the real ``mysqldump``/``mysql`` clients, the way a DBA would.
 
-A dump is a consistent snapshot (``--single-transaction``) with routines, triggers and events.
-A restore first checks the dump is complete (mysqldump's closing line), so a truncated or corrupt
-file is refused with a clear error before the target database is touched.
+A dump is a consistent snapshot (``--single-transaction``) with routines, triggers and events, read
+from mysqldump's stdout as it is written: raw dumps (PII) are encrypted on the way to disk
+(``crypto``), anonymized dumps stay plaintext (the shareable artifact). Either way the file appears
+under its name only when complete, and a full disk leaves the previous dump as it was.
+
+A restore first checks the whole dump (every chunk's tag when encrypted, and mysqldump's closing
+line), so a wrong key, a damaged or a truncated file is refused before the target database is
+touched. The dump then streams through ``portable.DumpFilter`` (no DEFINERs, MariaDB-safe collations,
+views created afterwards, cross-database views left pending until their database arrives).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import shutil
 import subprocess
+import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
+from amrit_assets.resources.crypto import CHUNK_SIZE, DecryptError, decrypt_chunks, encrypt_stream, is_encrypted
 from amrit_assets.resources.mysql import ServerAddress, client_defaults_file, connect
+from amrit_assets.resources.portable import (
+    DumpFilter,
+    ViewError,
+    create_views,
+    forget_pending,
+    is_mariadb,
+    pending_lock,
+    requalify,
+    retry_pending_views,
+)
 
 _COMPLETED = b"-- Dump completed"
+_TAIL = 512
+RAW_SUFFIX = ".sql.enc"
+# With retention 0, staging deletes the dump it restored; one whose staging failed goes after this.
+FALLBACK_RETENTION_HOURS = 24.0
 
 
 class DumpError(RuntimeError):
@@ -29,6 +55,16 @@ class DumpResult:
     bytes: int
     sha256: str
     seconds: float
+    encrypted: bool = False
+    plaintext_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    seconds: float
+    views_created: list[str] = field(default_factory=list)
+    views_pending: list[str] = field(default_factory=list)
+    views_completed: list[str] = field(default_factory=list)  # pending views of other databases created now
 
 
 def _client(*names: str) -> str:
@@ -44,9 +80,39 @@ def _is_mysql_client(binary: str) -> bool:
     return "MariaDB" not in out
 
 
-def dump_database(addr: ServerAddress, db: str, path: Path) -> DumpResult:
-    """Consistent snapshot of one database, written to ``path`` (replaced only when complete)."""
-    binary = _client("mysqldump", "mariadb-dump")
+# --- dump -----------------------------------------------------------------------------------------
+
+
+class _Tail:
+    """Reads through a stream, remembering its length and last bytes (mysqldump's closing line)."""
+
+    def __init__(self, src: BinaryIO) -> None:
+        self.src, self.count, self.tail = src, 0, b""
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.src.read(n)
+        self.count += len(data)
+        self.tail = _keep_tail(self.tail, data)
+        return data
+
+
+class _Hashing:
+    """Writes through to a file, hashing what it writes (no second pass over a large dump)."""
+
+    def __init__(self, dst: BinaryIO) -> None:
+        self.dst, self.sha, self.count = dst, hashlib.sha256(), 0
+
+    def write(self, data: bytes) -> int:
+        self.sha.update(data)
+        self.count += len(data)
+        return self.dst.write(data)
+
+
+def _keep_tail(tail: bytes, data: bytes) -> bytes:
+    return data[-_TAIL:] if len(data) >= _TAIL else (tail + data)[-_TAIL:]
+
+
+def _dump_args(binary: str) -> list[str]:
     args = [
         "--single-transaction",
         "--quick",
@@ -60,16 +126,76 @@ def dump_database(addr: ServerAddress, db: str, path: Path) -> DumpResult:
     ]
     if _is_mysql_client(binary):
         args += ["--set-gtid-purged=OFF", "--column-statistics=0"]
+    return args
+
+
+def _write(src: _Tail, partial: Path, key: bytes | None) -> _Hashing:
+    """Copy (or encrypt) the dump stream into ``partial`` (0600), synced to disk."""
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "wb", buffering=CHUNK_SIZE) as f:
+        out = _Hashing(f)
+        if key is not None:
+            encrypt_stream(src, out, key)
+        else:
+            for block in iter(lambda: src.read(CHUNK_SIZE), b""):
+                out.write(block)
+        f.flush()
+        _fsync(f.fileno())
+    return out
+
+
+def _fsync(fd: int) -> None:
+    try:
+        os.fsync(fd)
+    except OSError as e:
+        if e.errno != errno.EINVAL:  # devices and pipes cannot sync; files can
+            raise
+
+
+def _write_error(e: OSError, partial: Path, path: Path) -> DumpError:
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DumpError(
+            f"the disk is full: writing {partial} failed ({os.strerror(e.errno)}). Free space on the disk that holds "
+            f"{path.parent}, or set AMRIT_DATA_DIR to a directory on a larger disk, then materialize again; "
+            f"any previous dump {path} was left untouched"
+        )
+    return DumpError(f"writing {partial} failed ({e.strerror or e}); any previous dump {path} was left untouched")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+
+
+def dump_database(addr: ServerAddress, db: str, path: Path, *, key: bytes | None = None) -> DumpResult:
+    """Consistent snapshot of one database, written to ``path`` (replaced only when complete).
+
+    With ``key`` (the anonymization key) the file is encrypted at rest; see ``crypto``.
+    """
+    binary = _client("mysqldump", "mariadb-dump")
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(path.suffix + ".partial")
+    partial = path.with_name(path.name + ".partial")
     start = time.monotonic()
-    with client_defaults_file(addr) as cnf, partial.open("wb") as out:
-        res = subprocess.run([binary, f"--defaults-extra-file={cnf}", *args, db], stdout=out, stderr=subprocess.PIPE)
-    if res.returncode != 0:
-        partial.unlink(missing_ok=True)
-        raise DumpError(f"mysqldump of {db} failed: {res.stderr.decode(errors='replace')[:1500]}")
+    with client_defaults_file(addr) as cnf, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([binary, f"--defaults-extra-file={cnf}", *_dump_args(binary), db], stdout=subprocess.PIPE, stderr=err)
+        src = _Tail(proc.stdout)
+        try:
+            out = _write(src, partial, key)
+        except OSError as e:
+            _stop(proc)
+            partial.unlink(missing_ok=True)
+            raise _write_error(e, partial, path) from None
+        except BaseException:
+            _stop(proc)
+            partial.unlink(missing_ok=True)
+            raise
+        if proc.wait() != 0 or _COMPLETED not in src.tail:
+            partial.unlink(missing_ok=True)
+            err.seek(0)
+            raise DumpError(f"mysqldump of {db} failed (exit {proc.returncode}): {err.read().decode(errors='replace')[:1500]}")
     partial.replace(path)
-    return DumpResult(path, path.stat().st_size, file_sha256(path), time.monotonic() - start)
+    return DumpResult(path, out.count, out.sha.hexdigest(), time.monotonic() - start, key is not None, src.count)
 
 
 def file_sha256(path: Path) -> str:
@@ -80,37 +206,162 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def verify_dump(path: Path) -> None:
-    """Refuse a missing, empty or truncated dump before anything is dropped."""
+# --- verify -----------------------------------------------------------------------------------------
+
+
+_FIXES = {
+    "wrong_key": "set AMRIT_ANON_KEY to the key in use when this dump was made, or materialize its raw_dump again with the current key",
+    "version": "upgrade amrit-anon, or materialize its raw_dump again",
+}
+
+
+def _decrypted(path: Path, key: bytes, consequence: str) -> Iterator[bytes]:
+    """The plaintext of an encrypted dump; a failing chunk becomes a DumpError naming file, cause and fix."""
+    with path.open("rb") as f:
+        try:
+            yield from decrypt_chunks(f, key)
+        except DecryptError as e:
+            fix = _FIXES.get(e.problem, "the file cannot be repaired: materialize its raw_dump again")
+            raise DumpError(f"dump {path} cannot be restored: {e}. Fix: {fix}. {consequence}") from None
+
+
+def _plain(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        yield from iter(lambda: f.read(CHUNK_SIZE), b"")
+
+
+def _require_key(path: Path, key: bytes | None) -> bytes:
+    if key is None:
+        raise DumpError(f"dump {path} is encrypted: restore it with the anonymization key (AMRIT_ANON_KEY) it was made with; nothing was dropped")
+    return key
+
+
+def verify_dump(path: Path, *, key: bytes | None = None) -> None:
+    """Refuse a missing, empty, undecryptable or truncated dump before anything is dropped."""
     if not path.exists():
         raise DumpError(f"dump {path} does not exist: materialize its dump asset first")
     size = path.stat().st_size
     if size == 0:
         raise DumpError(f"dump {path} is empty: re-run the dump")
-    with path.open("rb") as f:
-        f.seek(max(0, size - 512))
-        tail = f.read()
+    if is_encrypted(path):
+        tail = b""
+        for chunk in _decrypted(path, _require_key(path, key), "The target database was not touched."):
+            tail = _keep_tail(tail, chunk)
+    else:
+        with path.open("rb") as f:
+            f.seek(max(0, size - _TAIL))
+            tail = f.read()
     if _COMPLETED not in tail:
         raise DumpError(f"dump {path} is truncated or corrupt (no '-- Dump completed' trailer): re-run the dump; the target was not touched")
 
 
-def restore_database(addr: ServerAddress, db: str, path: Path) -> float:
-    """Replace database ``db`` on ``addr`` with the dump's content; returns seconds taken."""
-    verify_dump(path)
-    binary = _client("mysql", "mariadb")
-    start = time.monotonic()
-    conn = connect(addr)
+# --- restore ------------------------------------------------------------------------------------------
+
+
+def _recreate(conn, db: str) -> None:
     with conn.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
         cur.execute(f"CREATE DATABASE `{db}` DEFAULT CHARACTER SET utf8mb4")
-    conn.close()
-    with client_defaults_file(addr) as cnf, path.open("rb") as f:
-        res = subprocess.run(
-            [binary, f"--defaults-extra-file={cnf}", "--default-character-set=utf8mb4", "--init-command=SET FOREIGN_KEY_CHECKS=0", db],
-            stdin=f,
-            stderr=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
+
+
+def _feed(proc: subprocess.Popen, lines: Iterable[bytes]) -> None:
+    """Write the filtered dump to the client; a client that stopped early reports why on exit."""
+    assert proc.stdin is not None
+    try:
+        for line in lines:
+            proc.stdin.write(line)
+        proc.stdin.close()
+    except BrokenPipeError:
+        try:
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+
+
+def _pipe_into_client(addr: ServerAddress, db: str, lines: Iterable[bytes], path: Path, binary: str) -> None:
+    options = ["--default-character-set=utf8mb4", "--init-command=SET FOREIGN_KEY_CHECKS=0", db]
+    with client_defaults_file(addr) as cnf, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            [binary, f"--defaults-extra-file={cnf}", *options], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err, bufsize=CHUNK_SIZE
         )
-    if res.returncode != 0:
-        raise DumpError(f"restoring {path.name} into {db} failed: {res.stderr.decode(errors='replace')[:1500]}")
-    return time.monotonic() - start
+        try:
+            _feed(proc, lines)
+        except BaseException:
+            _stop(proc)
+            raise
+        if proc.wait() != 0:
+            err.seek(0)
+            raise DumpError(f"restoring {path.name} into {db} failed: {err.read().decode(errors='replace')[:1500]}")
+
+
+def restore_dump(addr: ServerAddress, db: str, path: Path, *, key: bytes | None = None) -> RestoreResult:
+    """Replace database ``db`` on ``addr`` with the dump's content, portably; views last."""
+    verify_dump(path, key=key)
+    binary = _client("mysql", "mariadb")
+    encrypted = is_encrypted(path)
+    start = time.monotonic()
+    conn = connect(addr)
+    try:
+        dump_filter = DumpFilter(mariadb=is_mariadb(conn), mysql_client=_is_mysql_client(binary))
+        with pending_lock(conn):
+            forget_pending(conn, db)
+        _recreate(conn, db)
+        changed = f"It changed after it was verified: {db} is incomplete; restore it again."
+        chunks = _decrypted(path, _require_key(path, key), changed) if encrypted else _plain(path)
+        _pipe_into_client(addr, db, dump_filter.lines(chunks), path, binary)
+        with pending_lock(conn):
+            views = create_views(conn, db, [requalify(v, dump_filter.source_db, db) for v in dump_filter.views])
+            completed = retry_pending_views(conn)
+    except ViewError as e:
+        raise DumpError(f"restoring {path.name} into {db}: {e}") from None
+    finally:
+        conn.close()
+    pending = [p.qualified for p in views.pending]
+    return RestoreResult(time.monotonic() - start, views.created, pending, completed)
+
+
+def restore_database(addr: ServerAddress, db: str, path: Path, *, key: bytes | None = None) -> float:
+    """Replace database ``db`` on ``addr`` with the dump's content; returns seconds taken."""
+    return restore_dump(addr, db, path, key=key).seconds
+
+
+# --- retention of raw dumps ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Retention:
+    hours: float
+    deleted: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()
+
+    def keeping(self, path: Path) -> "Retention":
+        """The same sweep, counting a dump written after it (raw_dumps_kept = raw dumps left on disk)."""
+        kept = self.kept if path.name in self.kept else tuple(sorted((*self.kept, path.name)))
+        return Retention(self.hours, self.deleted, kept)
+
+    def metadata(self) -> dict[str, float | int]:
+        return {"raw_retention_hours": self.hours, "raw_dumps_deleted": len(self.deleted), "raw_dumps_kept": len(self.kept)}
+
+
+def apply_retention(folder: Path, hours: float, *, restored: Path | None = None, now: float | None = None) -> Retention:
+    """Delete raw dumps past retention; with 0 hours, also the one staging has just ``restored``.
+
+    Also removes plaintext raw dumps left by versions before encryption, and stale ``.partial``
+    files. A dump is aged by its file time (when mysqldump finished).
+    """
+    if hours < 0:
+        raise DumpError(f"raw dump retention must be 0 or more hours, not {hours}")
+    now = time.time() if now is None else now
+    limit = (hours if hours > 0 else FALLBACK_RETENTION_HOURS) * 3600
+    deleted: list[str] = []
+    kept: list[str] = []
+    for p in sorted(folder.glob("*")) if folder.is_dir() else []:
+        name = p.name
+        expired = now - p.stat().st_mtime > limit
+        legacy = name.endswith(".sql")  # plaintext PII from before raw dumps were encrypted
+        if legacy or (name.endswith((RAW_SUFFIX, ".partial")) and expired) or (hours == 0 and p == restored):
+            p.unlink(missing_ok=True)
+            deleted.append(name)
+        elif name.endswith(RAW_SUFFIX):
+            kept.append(name)
+    return Retention(hours, tuple(deleted), tuple(kept))

@@ -23,20 +23,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pymysql
-
 from amrit_assets.resources.inspect import base_tables, row_counts
 from amrit_assets.resources.mysql import ServerAddress, connect
+from amrit_assets.resources.portable import ViewStatement, create_views, forget_pending, pending_views, retry_pending_views, take_pending_views
 
 CONTROL_DB = "amrit_uat_control"
 JOURNAL_DDL = (
     f"CREATE TABLE IF NOT EXISTS `{CONTROL_DB}`.swap_journal ("
     " db VARCHAR(64) NOT NULL PRIMARY KEY, state VARCHAR(16) NOT NULL, incoming VARCHAR(64) NOT NULL,"
     " token VARCHAR(32) NOT NULL, objects LONGTEXT NULL, updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)"
-)
-PENDING_VIEWS_DDL = (
-    f"CREATE TABLE IF NOT EXISTS `{CONTROL_DB}`.pending_views ("
-    " db VARCHAR(64) NOT NULL, name VARCHAR(64) NOT NULL, sql_text LONGTEXT NOT NULL, PRIMARY KEY (db, name))"
 )
 # events are always disabled in the previous state; what they were is kept here for a rollback
 PREVIOUS_EVENTS_DDL = (
@@ -139,69 +134,34 @@ def _drop_objects(cur, db: str, objects: dict[str, list[dict]]) -> None:
             cur.execute(f"DROP {kind} IF EXISTS {_q(db)}.{_q(item['name'])}")
 
 
-def _create_objects(cur, db: str, origin: str, objects: dict[str, list[dict]], events_enabled: bool) -> list[str]:
+def _create_objects(cur, db: str, origin: str, objects: dict[str, list[dict]], events_enabled: bool) -> None:
     """Re-create ``objects`` (taken from ``origin``) in ``db``; idempotent, so a crashed swap can re-run it.
 
-    Returns the views that could not be created because another database they read is not in UAT
-    yet; they are kept in the control database and retried after every later swap.
+    Views go through ``portable.create_views``: one that reads a database not in UAT yet waits
+    there (``pending_views``) and is created by a later restore or swap.
     """
-    cur.execute(f"USE {_q(db)}")
     cur.execute("SELECT @@SESSION.sql_mode")
     mode = cur.fetchone()[0]
-    waiting: list[str] = []
     try:
         for kind in ("FUNCTION", "PROCEDURE", "VIEW", "TRIGGER", "EVENT"):
-            todo = list(objects.get(kind, []))
-            while todo:  # views may read views: retry until no progress
-                failed = []
-                for item in todo:
-                    sql = _requalify(item["sql"], origin, db)
-                    if kind == "EVENT":
-                        sql = _EVENT_STATUS.sub("ENABLE" if events_enabled and item.get("enabled") else "DISABLE", sql, count=1)
-                    try:
-                        _create_one(cur, db, kind, item, sql, mode)
-                    except pymysql.err.ProgrammingError as e:  # 1146 no such table, 1049 no such database
-                        if kind != "VIEW" or e.args[0] not in (1146, 1049):
-                            raise
-                        failed.append(item)
-                if len(failed) == len(todo):
-                    waiting += [_defer_view(cur, db, item, _requalify(item["sql"], origin, db)) for item in failed]
-                    break
-                todo = failed
+            items = objects.get(kind, [])
+            if kind == "VIEW" and items:
+                views = [
+                    ViewStatement(v["name"], tuple(v.get("session") or (f"SET SESSION sql_mode = '{v['sql_mode'] or mode}'",)), _requalify(v["sql"], origin, db))
+                    for v in items
+                ]
+                create_views(cur.connection, db, views)
+                continue
+            cur.execute(f"USE {_q(db)}")
+            for item in items:
+                sql = _requalify(item["sql"], origin, db)
+                if kind == "EVENT":
+                    sql = _EVENT_STATUS.sub("ENABLE" if events_enabled and item.get("enabled") else "DISABLE", sql, count=1)
+                cur.execute(f"DROP {kind} IF EXISTS {_q(db)}.{_q(item['name'])}")
+                cur.execute("SET SESSION sql_mode = %s", (item["sql_mode"] if item["sql_mode"] is not None else mode,))
+                cur.execute(sql)
     finally:
         cur.execute("SET SESSION sql_mode = %s", (mode,))
-    return waiting
-
-
-def _create_one(cur, db: str, kind: str, item: dict, sql: str, mode: str) -> None:
-    cur.execute(f"DROP {kind} IF EXISTS {_q(db)}.{_q(item['name'])}")
-    cur.execute("SET SESSION sql_mode = %s", (item["sql_mode"] if item["sql_mode"] is not None else mode,))
-    cur.execute(sql)
-
-
-def _defer_view(cur, db: str, item: dict, sql: str) -> str:
-    cur.execute(f"REPLACE INTO `{CONTROL_DB}`.pending_views (db, name, sql_text) VALUES (%s, %s, %s)", (db, item["name"], sql))
-    return item["name"]
-
-
-def retry_pending_views(conn) -> list[str]:
-    """Create the cross-database views that waited for another database; returns those still waiting."""
-    still = []
-    with conn.cursor() as cur:
-        _ensure_control(cur)
-        cur.execute(f"SELECT db, name, sql_text FROM `{CONTROL_DB}`.pending_views ORDER BY db, name")
-        for db, name, sql in cur.fetchall():
-            try:
-                cur.execute(f"USE {_q(db)}")
-                cur.execute(f"DROP VIEW IF EXISTS {_q(db)}.{_q(name)}")
-                cur.execute(sql)
-            except pymysql.err.ProgrammingError as e:
-                if e.args[0] not in (1146, 1049):
-                    raise
-                still.append(f"{db}.{name}")
-                continue
-            cur.execute(f"DELETE FROM `{CONTROL_DB}`.pending_views WHERE db = %s AND name = %s", (db, name))
-    return still
 
 
 @contextlib.contextmanager
@@ -251,7 +211,6 @@ def _table_exists(cur, db: str, table: str) -> bool:
 def _ensure_control(cur) -> None:
     cur.execute(f"CREATE DATABASE IF NOT EXISTS `{CONTROL_DB}`")
     cur.execute(JOURNAL_DDL)
-    cur.execute(PENDING_VIEWS_DDL)
     cur.execute(PREVIOUS_EVENTS_DDL)
 
 
@@ -263,7 +222,12 @@ def _no_checkpoint(_: str) -> None:
 
 
 def exchange(
-    conn, db: str, incoming: str, checkpoint: Checkpoint = _no_checkpoint, events_enabled: dict[str, bool] | None = None
+    conn,
+    db: str,
+    incoming: str,
+    checkpoint: Checkpoint = _no_checkpoint,
+    events_enabled: dict[str, bool] | None = None,
+    waiting_views: list[ViewStatement] = (),
 ) -> dict[str, int]:
     """Swap ``incoming``'s tables and objects into ``db``; ``db``'s go to ``<db>__amrit_previous``.
 
@@ -285,6 +249,8 @@ def exchange(
             events_enabled = {name: bool(on) for name, on in cur.fetchall()}
         for item in objects["incoming"]["EVENT"]:
             item["enabled"] = (events_enabled or {}).get(item["name"], item["enabled"])
+        # views the restore could not create yet (another database missing) travel with the swap
+        objects["incoming"]["VIEW"] += [{"name": v.name, "sql": v.sql, "sql_mode": None, "session": list(v.session)} for v in waiting_views]
         token = secrets.token_hex(8)
         _set_journal(cur, db, "swapping", incoming, token, objects)
         cur.execute(f"CREATE TABLE `{CONTROL_DB}`.{_q('pending_' + token)} (id INT)")
@@ -312,15 +278,16 @@ def _finish(conn, db: str) -> dict[str, int]:
         cur.execute(f"DELETE FROM `{CONTROL_DB}`.previous_events WHERE db = %s", (db,))
         for item in objects["current"]["EVENT"]:
             cur.execute(f"INSERT INTO `{CONTROL_DB}`.previous_events VALUES (%s, %s, %s)", (db, item["name"], int(item["enabled"])))
+        forget_pending(conn, db)  # views the old state was waiting for
         _create_objects(cur, db, incoming, objects["incoming"], events_enabled=True)
         if incoming != outgoing:
             cur.execute(f"DROP DATABASE IF EXISTS {_q(incoming)}")
         cur.execute(f"DROP DATABASE IF EXISTS {_q(swap_name(db))}")
         cur.execute(f"DROP TABLE IF EXISTS `{CONTROL_DB}`.{_q('done_' + j['token'])}")
         _set_journal(cur, db, "done", incoming)
-    still = retry_pending_views(conn)
+    retry_pending_views(conn)  # views elsewhere in UAT that were waiting for this database
     counts = {kind.lower() + "s": len(items) for kind, items in objects["incoming"].items()}
-    counts["views_waiting"] = sum(v.startswith(db + ".") for v in still)
+    counts["views_waiting"] = sum(v.db == db for v in pending_views(conn))
     return counts
 
 
@@ -393,7 +360,8 @@ def publish(
                 f"({', '.join(differ[:10])}): UAT was not touched; materialize anonymized_dump[{db}] again"
             )
         checkpoint("verified")
-        objects = exchange(conn, db, shadow, checkpoint, events_enabled)
+        waiting = take_pending_views(conn, shadow)
+        objects = exchange(conn, db, shadow, checkpoint, events_enabled, waiting)
         return SwapReport(db, len(counts), sum(counts.values()), seconds, recovered, objects)
     finally:
         conn.close()

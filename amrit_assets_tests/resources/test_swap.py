@@ -219,3 +219,30 @@ def test_triggers_are_suspended_during_bulk_updates_and_put_back(server, fresh):
         cur.execute("UPDATE fx_trg.person SET phone = '7000000002'")
         cur.execute("SELECT COUNT(*) FROM fx_trg.audit")
         assert cur.fetchone()[0] == 1  # and the trigger is back
+
+
+def test_a_view_reading_a_database_not_yet_in_uat_waits_and_appears_when_it_arrives(server, tmp_path, fresh):
+    with fresh.cursor() as cur:
+        for db in ("fx_other", "fx_reporting", "fx_reporting_src", shadow_name("fx_reporting"), previous_name("fx_reporting")):
+            cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
+        cur.execute("CREATE DATABASE fx_other")
+        cur.execute("CREATE TABLE fx_other.src (id INT PRIMARY KEY)")
+        cur.execute("INSERT INTO fx_other.src VALUES (1), (2)")
+        cur.execute("CREATE DATABASE fx_reporting_src")
+        cur.execute("CREATE TABLE fx_reporting_src.t (id INT)")
+        cur.execute("CREATE VIEW fx_reporting_src.v_cross AS SELECT COUNT(*) AS n FROM fx_other.src")
+        cur.execute("CREATE VIEW fx_reporting_src.v_local AS SELECT id FROM fx_reporting_src.t")
+    other = dump_database(server, "fx_other", tmp_path / "other.sql").path
+    rep = dump_database(server, "fx_reporting_src", tmp_path / "rep.sql").path
+    with fresh.cursor() as cur:  # UAT has neither yet
+        cur.execute("DROP DATABASE fx_other")
+        cur.execute("DROP DATABASE fx_reporting_src")
+    report = publish(server, "fx_reporting", rep, {"t": 0}, restore_database)
+    assert report.objects["views_waiting"] == 1
+    with fresh.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM information_schema.views WHERE table_schema = 'fx_reporting'")
+        assert cur.fetchone()[0] == 1  # v_local is there, v_cross waits
+    publish(server, "fx_other", other, {"src": 2}, restore_database)  # the database it reads arrives
+    with fresh.cursor() as cur:
+        cur.execute("SELECT n FROM fx_reporting.v_cross")
+        assert cur.fetchone()[0] == 2

@@ -1,0 +1,334 @@
+"""Make a production dump restorable anywhere: no DEFINERs, no MySQL-8-only collations, views last.
+
+Production dumps name DEFINER users that the workspace and UAT lack (creating the object then fails,
+or it runs as a user that does not exist), and MySQL 8 writes ``utf8mb4_0900_*`` collations that
+MariaDB does not know. ``DumpFilter`` rewrites a dump as it streams to the ``mysql`` client, one line
+at a time, touching DDL and comment lines only: data (``INSERT``/``REPLACE`` statements, all their
+lines) passes through byte-identical, so a value that happens to read ``DEFINER=`` survives.
+
+Views are taken out of the stream and created afterwards (``create_views``): a ``db_reporting`` view
+that reads ``db_iemr`` tables cannot be created before ``db_iemr`` is restored. Such a view is
+recorded as pending in ``amrit_restore_control.pending_views`` on that server and retried after
+every later restore there (``retry_pending_views``), so restore order does not matter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import pymysql
+
+CONTROL_DB = "amrit_restore_control"
+_PENDING_DDL = (
+    f"CREATE TABLE IF NOT EXISTS `{CONTROL_DB}`.pending_views ("
+    " db VARCHAR(64) NOT NULL, view_name VARCHAR(64) NOT NULL, session_sql TEXT NOT NULL,"
+    " create_sql LONGTEXT NOT NULL, missing VARCHAR(200) NOT NULL, error TEXT NOT NULL,"
+    " recorded_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (db, view_name)"
+    ") DEFAULT CHARSET=utf8mb4"
+)
+_LOCK = "amrit_restore_pending_views"
+
+_NAME = rb"(?:`(?:[^`]|``)*`|'(?:[^'\\]|\\.)*'|\"[^\"]*\"|[\w.$%-]+)"
+_ACCOUNT = rb"(?:CURRENT_USER(?:\s*\(\s*\))?|" + _NAME + rb"\s*@\s*" + _NAME + rb")"
+# /*!50017 DEFINER=`u`@`h`*/ (triggers) and /*!50117 DEFINER=`u`@`h`*/ (events): the whole comment goes.
+_DEFINER_COMMENT = re.compile(rb"/\*!\d{5}\s+DEFINER\s*=\s*" + _ACCOUNT + rb"\s*\*/\s?", re.IGNORECASE)
+# /*!50013 DEFINER=`u`@`h` SQL SECURITY DEFINER */ (views), CREATE DEFINER=`u`@`h` PROCEDURE/FUNCTION/...
+_DEFINER_CLAUSE = re.compile(rb"\bDEFINER\s*=\s*" + _ACCOUNT + rb"\s*", re.IGNORECASE)
+# MySQL 8's UCA 9.0.0 collations, locale-specific ones included (utf8mb4_de_pb_0900_ai_ci).
+_COLLATION_0900 = re.compile(rb"\butf8mb4_(?:[a-z]+_)*0900_(ai_ci|as_ci|as_cs|bin)\b", re.IGNORECASE)
+# Names both MariaDB and MySQL 8 know, so a dump made on a MariaDB workspace still restores on MySQL 8.
+MARIADB_COLLATIONS = {b"ai_ci": b"utf8mb4_unicode_520_ci", b"as_ci": b"utf8mb4_unicode_520_ci", b"as_cs": b"utf8mb4_bin", b"bin": b"utf8mb4_bin"}
+_DATA = (b"INSERT ", b"REPLACE ")
+_VIEW_START = b"/*!50001 CREATE ALGORITHM="
+_VIEW_NAME = re.compile(rb"/\*!50001 VIEW\s+`((?:[^`]|``)+)`")
+_VIEW_SESSION = re.compile(rb"^/\*!50001 SET (character_set_client|character_set_results|collation_connection)\s*=\s*(\w+)\s*\*/;")
+_SOURCE_DB = re.compile(rb"^-- Host: .*Database: (\S+)")
+_SANDBOX = b"/*M!999999\\- enable the sandbox mode */"
+# Which object a failed CREATE VIEW missed: "Table 'db.t' doesn't exist", "FUNCTION db.f does not exist", ...
+_MISSING = (
+    re.compile(r"'([^'.]+)\.([^']+)' doesn't exist"),
+    re.compile(r"(?:FUNCTION|PROCEDURE) ([^ .]+)\.(\S+) does not exist"),
+    re.compile(r"Unknown database '([^']+)'()"),
+)
+
+
+class ViewError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class ViewStatement:
+    """One view of the dump: its name, the session settings it was dumped under, and its CREATE."""
+
+    name: str
+    session: tuple[str, ...]
+    sql: str
+
+
+@dataclass(frozen=True)
+class PendingView:
+    db: str
+    name: str
+    missing: str
+    error: str
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.db}.{self.name}"
+
+
+@dataclass
+class ViewOutcome:
+    created: list[str] = field(default_factory=list)
+    pending: list[PendingView] = field(default_factory=list)
+
+
+def rewrite_ddl(line: bytes, mariadb: bool) -> bytes:
+    """Strip DEFINER clauses; on MariaDB, map MySQL 8's 0900 collations to ones it knows."""
+    if b"DEFINER" in line or b"definer" in line:
+        line = _DEFINER_CLAUSE.sub(b"", _DEFINER_COMMENT.sub(b"", line))
+    if mariadb and b"0900_" in line:
+        line = _COLLATION_0900.sub(lambda m: MARIADB_COLLATIONS[m.group(1).lower()], line)
+    return line
+
+
+def iter_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Lines (with their newline) of a chunked stream; a long line costs its length, not more."""
+    parts: list[bytes] = []
+    for chunk in chunks:
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            parts.append(chunk[start : end + 1])
+            yield b"".join(parts) if len(parts) > 1 else parts[0]
+            parts, start = [], end + 1
+        if start < len(chunk):
+            parts.append(chunk[start:])
+    if parts:
+        yield b"".join(parts)
+
+
+@dataclass
+class DumpFilter:
+    """Streams a dump's lines through ``rewrite_ddl`` and collects the final view definitions."""
+
+    mariadb: bool
+    mysql_client: bool = False
+    source_db: str | None = None
+    views: list[ViewStatement] = field(default_factory=list)
+    _routine: bool = False
+    _data: bool = False
+    _view: list[bytes] = field(default_factory=list)
+    _session: dict[str, str] = field(default_factory=dict)
+
+    def lines(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        for line in iter_lines(chunks):
+            if self._data or (not self._routine and not self._view and line.startswith(_DATA)):
+                # Data, byte-identical: an INSERT runs to the line ending in ';' (MariaDB puts each row
+                # on its own line; values never hold a raw newline, mysqldump escapes it).
+                self._data = not line.rstrip(b"\r\n").endswith(b";")
+                yield line
+                continue
+            out = self._ddl(line)
+            if out is not None:
+                yield out
+
+    def _ddl(self, line: bytes) -> bytes | None:
+        if line.startswith(b"DELIMITER "):
+            self._routine = line.strip() != b"DELIMITER ;"
+        line = rewrite_ddl(line, self.mariadb)
+        if self._view or line.startswith(_VIEW_START):
+            self._collect_view(line)
+            return None
+        if line.startswith(b"-- Host: ") and (m := _SOURCE_DB.match(line)):
+            self.source_db = m.group(1).decode()
+        if line.startswith(b"/*!50001 SET ") and (m := _VIEW_SESSION.match(line)):
+            self._session[m.group(1).decode()] = m.group(2).decode()
+        if self.mysql_client and line.rstrip() == _SANDBOX:
+            return None  # MariaDB's sandbox marker: the MySQL 8 client refuses it
+        return line
+
+    def _collect_view(self, line: bytes) -> None:
+        self._view.append(line)
+        if not line.rstrip().endswith(b"*/;"):
+            return
+        sql = b"".join(self._view).rstrip().removesuffix(b";").decode("utf-8")
+        name = _VIEW_NAME.search(b"".join(self._view))
+        self._view = []
+        if name is None:
+            raise ViewError(f"cannot read the view name of: {sql[:300]}")
+        session = tuple(f"SET {k} = {v}" for k, v in self._session.items())
+        self.views.append(ViewStatement(name.group(1).decode().replace("``", "`"), session, sql))
+
+
+# --- views, on the target server ------------------------------------------------------------------
+
+
+def _q(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def requalify(view: ViewStatement, source_db: str | None, target_db: str) -> ViewStatement:
+    """A dump restored under another name: its views' own-database references follow it."""
+    if not source_db or source_db == target_db:
+        return view
+    return ViewStatement(view.name, view.session, view.sql.replace(f"{_q(source_db)}.", f"{_q(target_db)}."))
+
+
+def _missing_object(error: pymysql.MySQLError) -> tuple[str, str] | None:
+    message = str(error.args[-1]) if error.args else str(error)
+    for pattern in _MISSING:
+        if m := pattern.search(message):
+            return m.group(1), m.group(2)
+    return None
+
+
+def _create(cur, db: str, view: ViewStatement) -> None:
+    """CREATE one view under the session settings it was dumped with, then restore the session."""
+    cur.execute(f"USE {_q(db)}")
+    cur.execute("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO'")  # what mysqldump's header sets
+    try:
+        for stmt in view.session:
+            cur.execute(stmt)
+        cur.execute(f"DROP VIEW IF EXISTS {_q(view.name)}")  # the dump's placeholder, or an earlier attempt
+        cur.execute(view.sql)
+    finally:
+        cur.execute("SET NAMES utf8mb4")
+
+
+def _create_until_stable(cur, db: str, views: list[ViewStatement]) -> tuple[list[str], list[tuple[ViewStatement, pymysql.MySQLError]]]:
+    """Create views, repeating while some succeed: a view may read another one created later."""
+    created: list[str] = []
+    remaining = list(views)
+    while True:
+        failed: list[tuple[ViewStatement, pymysql.MySQLError]] = []
+        for view in remaining:
+            try:
+                _create(cur, db, view)
+                created.append(view.name)
+            except pymysql.MySQLError as e:
+                failed.append((view, e))
+        if not failed or len(failed) == len(remaining):
+            return created, failed
+        remaining = [v for v, _ in failed]
+
+
+def _is_cross_database(db: str, error: pymysql.MySQLError, failed_names: set[str]) -> str | None:
+    """What the view waits for, if it failed for an object outside ``db`` (or a view that waits too)."""
+    missing = _missing_object(error)
+    if missing and missing[0] != db:
+        return ".".join(p for p in missing if p)
+    if missing and missing[1] in failed_names:
+        return ".".join(missing)
+    return None
+
+
+def create_views(conn: pymysql.Connection, db: str, views: list[ViewStatement]) -> ViewOutcome:
+    """Create a restored database's views; those waiting for another database become pending."""
+    outcome = ViewOutcome()
+    with conn.cursor() as cur:
+        outcome.created, failed = _create_until_stable(cur, db, views)
+        names = {v.name for v, _ in failed}
+        problems = []
+        for view, error in failed:
+            missing = _is_cross_database(db, error, names)
+            if missing is None:
+                problems.append(f"{view.name}: {error.args[-1] if error.args else error}")
+                continue
+            outcome.pending.append(PendingView(db, view.name, missing, str(error.args[-1] if error.args else error)))
+            _record_pending(cur, db, view, outcome.pending[-1])
+    if problems:
+        raise ViewError(f"views of {db} could not be created: " + "; ".join(problems))
+    return outcome
+
+
+def _control_exists(cur) -> bool:
+    cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s AND table_name = 'pending_views'", (CONTROL_DB,))
+    return bool(cur.fetchone()[0])
+
+
+def _record_pending(cur, db: str, view: ViewStatement, pending: PendingView) -> None:
+    cur.execute(f"CREATE DATABASE IF NOT EXISTS `{CONTROL_DB}`")
+    cur.execute(_PENDING_DDL)
+    cur.execute(
+        f"REPLACE INTO `{CONTROL_DB}`.pending_views (db, view_name, session_sql, create_sql, missing, error)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        (db, view.name, "\n".join(view.session), view.sql, pending.missing[:200], pending.error),
+    )
+
+
+def forget_pending(conn: pymysql.Connection, db: str) -> None:
+    """A database about to be replaced: its pending views belong to the old dump."""
+    with conn.cursor() as cur:
+        if _control_exists(cur):
+            cur.execute(f"DELETE FROM `{CONTROL_DB}`.pending_views WHERE db = %s", (db,))
+
+
+def pending_views(conn: pymysql.Connection) -> list[PendingView]:
+    """Every view on this server still waiting for another database."""
+    with conn.cursor() as cur:
+        if not _control_exists(cur):
+            return []
+        cur.execute(f"SELECT db, view_name, missing, error FROM `{CONTROL_DB}`.pending_views ORDER BY db, view_name")
+        return [PendingView(*row) for row in cur.fetchall()]
+
+
+def take_pending_views(conn: pymysql.Connection, db: str) -> list[ViewStatement]:
+    """Hand ``db``'s pending views to a caller that moves the database (UAT's shadow swap) and retries them itself."""
+    with conn.cursor() as cur:
+        if not _control_exists(cur):
+            return []
+        cur.execute(f"SELECT view_name, session_sql, create_sql FROM `{CONTROL_DB}`.pending_views WHERE db = %s ORDER BY view_name", (db,))
+        views = [ViewStatement(name, tuple(s for s in session.split("\n") if s), sql) for name, session, sql in cur.fetchall()]
+        cur.execute(f"DELETE FROM `{CONTROL_DB}`.pending_views WHERE db = %s", (db,))
+    return views
+
+
+def _schemas(cur) -> set[str]:
+    cur.execute("SELECT schema_name FROM information_schema.schemata")
+    return {row[0] for row in cur.fetchall()}
+
+
+def retry_pending_views(conn: pymysql.Connection) -> list[str]:
+    """After a restore: create the pending views whose missing objects now exist; returns them."""
+    created: list[str] = []
+    with conn.cursor() as cur:
+        if not _control_exists(cur):
+            return created
+        cur.execute(f"SELECT db, view_name, session_sql, create_sql FROM `{CONTROL_DB}`.pending_views ORDER BY db, view_name")
+        rows = cur.fetchall()
+        present = _schemas(cur)
+        by_db: dict[str, list[ViewStatement]] = {}
+        for db, name, session, sql in rows:
+            if db not in present:
+                cur.execute(f"DELETE FROM `{CONTROL_DB}`.pending_views WHERE db = %s AND view_name = %s", (db, name))
+                continue
+            by_db.setdefault(db, []).append(ViewStatement(name, tuple(s for s in session.split("\n") if s), sql))
+        for db, views in by_db.items():
+            done, _ = _create_until_stable(cur, db, views)
+            for name in done:
+                cur.execute(f"DELETE FROM `{CONTROL_DB}`.pending_views WHERE db = %s AND view_name = %s", (db, name))
+            created += [f"{db}.{name}" for name in done]
+    return created
+
+
+@contextlib.contextmanager
+def pending_lock(conn: pymysql.Connection, timeout: int = 300) -> Iterator[None]:
+    """Serializes view bookkeeping between restores running at once on the same server."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT GET_LOCK(%s, %s)", (_LOCK, timeout))
+        if cur.fetchone()[0] != 1:
+            raise ViewError(f"another restore held the view lock for {timeout}s: retry")
+    try:
+        yield
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("SELECT RELEASE_LOCK(%s)", (_LOCK,))
+
+
+def is_mariadb(conn: pymysql.Connection) -> bool:
+    with conn.cursor() as cur:
+        cur.execute("SELECT VERSION()")
+        return "mariadb" in str(cur.fetchone()[0]).lower()

@@ -12,6 +12,8 @@ appear or change, keyed ``folder:<db>`` in the cursor by a digest of those files
 ``refresh_chain`` completes the weekly refresh the ``weekly_refresh`` schedule starts: once the
 ``extract`` runs of all four databases of one refresh succeeded it requests ``mapping``, and once
 that succeeded, ``publish`` for each database. It only acts on runs tagged by the schedule.
+
+``refresh_failure_alert`` (``amrit_assets.alerts``) tells the team when any run fails.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from dagster import (
     sensor,
 )
 
+from amrit_assets.alerts import ALERT_SENSORS
 from amrit_assets.catalog.gate import highest_version, read_flyway_history, same_version
 from amrit_assets.checks.schema_gate import migrations_checkout, migrations_of, pending_migrations
 from amrit_assets.flyway import Migration
@@ -208,4 +211,4 @@ def refresh_chain(context: SensorEvaluationContext) -> SensorResult:
     return SensorResult(run_requests=requests)
 
 
-SENSORS = [flyway_sensor, refresh_chain]
+SENSORS = [flyway_sensor, refresh_chain, *ALERT_SENSORS]

@@ -27,9 +27,10 @@ AMRIT_VARS = [
     "AMRIT_DATA_DIR",
     "AMRIT_UAT_CREDENTIAL",
     "AMRIT_CATALOG",
+    "AMRIT_MIGRATIONS_DIR",
 ]
 POSTGRES_VARS = ["DAGSTER_POSTGRES_USER", "DAGSTER_POSTGRES_PASSWORD", "DAGSTER_POSTGRES_DB"]
-SECRET = re.compile(r"PASSWORD|_KEY$|SECRET|TOKEN|CREDENTIAL")
+SECRET = re.compile(r"PASSWORD|_KEY$|SECRET|TOKEN|CREDENTIAL|WEBHOOK")  # a webhook URL carries its token
 # ${NAME}, ${NAME:?message} or ${NAME:-} (empty default): a reference with no value to leak
 SECRET_REF = re.compile(r"^\$\{[A-Z][A-Z0-9_]*(:?\?[^}]*|:?-)?\}$")
 # ${NAME}, ${NAME:-default}, ${NAME:?message}
@@ -44,6 +45,8 @@ REQUIRED_SERVICES = {
     "amrit_uat",
 }
 DATA_DIR = "/opt/amrit/data"
+MIGRATIONS_MOUNT = "/opt/amrit/migrations"
+TRIAL_SERVERS = {"SOURCE": "amrit_source", "WORKSPACE": "amrit_workspace", "UAT": "amrit_uat"}
 
 
 def load(name: str):
@@ -279,3 +282,69 @@ def test_dockerfiles_pin_the_project_dagster_versions():
     for src in ("pyproject.toml", "amrit_assets/", "sql/", "workspace.yaml"):
         assert re.search(rf"^COPY .*{re.escape(src)}", user_image, re.M), src
     assert "mariadb-client" in user_image or "mysql-client" in user_image
+
+
+# --- trial servers, the migrations checkout, alerts ----------------------------------------------------
+
+
+def _mounts(volumes: list[str]) -> dict[str, tuple[str, str]]:
+    """``{target: (source, mode)}`` from ``source:target[:mode]`` entries."""
+    out = {}
+    for v in volumes:
+        source, target, *mode = v.split(":")
+        out[target] = (source, mode[0] if mode else "rw")
+    return out
+
+
+def test_trial_mysql_servers_are_the_default_roles(compose):
+    """The three MySQL 8.0 trial containers are what AMRIT_<ROLE>_HOST points at unless .env says otherwise."""
+    user_code = env_of(compose["services"]["amrit_user_code"])
+    declared = {k: (v or {}).get("name", k) for k, v in compose["volumes"].items()}
+    for role, service in TRIAL_SERVERS.items():
+        svc = compose["services"][service]
+        assert svc["image"] == "mysql:8.0" and "--character-set-server=utf8mb4" in svc["command"]
+        assert user_code[f"AMRIT_{role}_HOST"] == f"${{AMRIT_{role}_HOST:-{service}}}"
+        assert user_code[f"AMRIT_{role}_PORT"] == f"${{AMRIT_{role}_PORT:-3306}}"
+        # root's password is the role's password: the code logs in with exactly what the server was given
+        assert env_of(svc)["MYSQL_ROOT_PASSWORD"].startswith(f"${{AMRIT_{role}_PASSWORD:?")
+        assert user_code[f"AMRIT_{role}_USER"] == f"${{AMRIT_{role}_USER:-root}}"
+        source, _ = _mounts(svc["volumes"])["/var/lib/mysql"]
+        assert source in declared, f"{service}: its data is in a named volume"
+        assert "amrit_network" in svc["networks"] and svc["restart"] == "unless-stopped"
+
+
+def test_migrations_dir_reaches_the_sensor_and_run_containers_with_its_checkout(compose, instance_yaml):
+    """flyway_sensor runs in the code server, the schema gate and migration_preview in run containers: both
+    need AMRIT_MIGRATIONS_DIR and the same read-only checkout at the same path."""
+    user_code = compose["services"]["amrit_user_code"]
+    assert env_of(user_code)["AMRIT_MIGRATIONS_DIR"] == "${AMRIT_MIGRATIONS_DIR:-}", "off unless .env sets it"
+    assert "AMRIT_MIGRATIONS_DIR" in env_of(compose["services"]["dagster_daemon"])
+    assert "AMRIT_MIGRATIONS_DIR" in launcher_env_vars(instance_yaml)
+    code_mount = _mounts(user_code["volumes"])[MIGRATIONS_MOUNT]
+    run_mount = _mounts(instance_yaml["run_launcher"]["config"]["container_kwargs"]["volumes"])[MIGRATIONS_MOUNT]
+    assert code_mount[1] == run_mount[1] == "ro"
+    volume_names = {key: (cfg or {}).get("name", key) for key, cfg in compose["volumes"].items()}
+    assert volume_names[code_mount[0]] == run_mount[0], "run containers need the volume's real (fixed) name"
+    example = (DOCKER / ".env.example").read_text()
+    assert MIGRATIONS_MOUNT in example and "amrit_migrations" in (DOCKER / "README.md").read_text()
+    # the preview's throwaway server: a server binary in the image, and room for it in /dev/shm
+    assert "mariadb-server" in (DOCKER / "Dockerfile_user_code").read_text()
+    shm = str(instance_yaml["run_launcher"]["config"]["container_kwargs"]["shm_size"]).lower()
+    assert shm.endswith("g") and int(shm[:-1]) >= 1
+
+
+def test_alert_settings_reach_the_code_server_only(compose):
+    """Sensors are evaluated by the code server; the webhook (a token in its URL) goes nowhere else."""
+    from amrit_assets import alerts
+
+    read = set(re.findall(r"AMRIT_(?:ALERT_[A-Z_]+|DAGSTER_URL)", Path(alerts.__file__).read_text()))
+    assert read == set(alerts.ALERT_ENV), "alerts.ALERT_ENV lists what the sensor reads"
+    user_code = env_of(compose["services"]["amrit_user_code"])
+    example = {line.split("=", 1)[0] for line in (DOCKER / ".env.example").read_text().splitlines() if "=" in line and not line.startswith("#")}
+    for var in alerts.ALERT_ENV:
+        assert ANY_REF.match(user_code[var]) and var in user_code[var], var
+        assert var in example, var
+    for name, svc in compose["services"].items():
+        if name != "amrit_user_code":
+            assert "AMRIT_ALERT_WEBHOOK" not in env_of(svc), name
+    assert user_code["AMRIT_ALERT_WEBHOOK"] == "${AMRIT_ALERT_WEBHOOK:-}", "optional, and never a literal"

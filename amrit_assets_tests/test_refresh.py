@@ -115,14 +115,33 @@ def test_benregids_in_iemr_all_resolve_in_identity(refreshed):
     assert total > 100
 
 
+def _server_dirs() -> set[str]:
+    """Embedded servers' temp dirs (client option files of other processes come and go: not ours)."""
+    return {p for p in glob.glob("/dev/shm/amrit-*") + glob.glob("/tmp/amrit-*") if not p.rsplit("/", 1)[-1].startswith("amrit-client-")}
+
+
 def test_servers_stop_and_are_removed_when_a_run_fails(tmp_path, monkeypatch):
     monkeypatch.setenv("AMRIT_CATALOG", str(tmp_path / "missing.catalog"))
-    before = set(glob.glob("/dev/shm/amrit-*") + glob.glob("/tmp/amrit-*"))
+    before = _server_dirs()
     with pytest.raises(RefreshFailed, match="catalog file .* not found"):
         with demo_environment(beneficiaries=60, data_dir=tmp_path) as demo:
             sockets = [a.unix_socket for a in demo.servers.values()]
             with DagsterInstance.ephemeral() as instance:
                 run_refresh(instance, build_resources())
-    after = set(glob.glob("/dev/shm/amrit-*") + glob.glob("/tmp/amrit-*"))
+    after = _server_dirs()
     assert after <= before
     assert not any(__import__("os").path.exists(s) for s in sockets)
+
+
+def test_a_refresh_whose_uat_is_the_source_is_refused_before_anything_moves(tmp_path):
+    from amrit_assets.demo.environment import patched_environ
+
+    with demo_environment(beneficiaries=60, data_dir=tmp_path) as demo:
+        src = connect(demo.servers["source"])
+        before = {db: row_counts(src, db) for db in DATABASES}
+        with patched_environ(demo.servers["source"].env("uat")), DagsterInstance.ephemeral() as instance:
+            with pytest.raises(RefreshFailed, match="preflight") as failed:
+                run_refresh(instance, build_resources())
+        assert "db_identity" in str(failed.value)
+        assert {db: row_counts(src, db) for db in DATABASES} == before
+        assert not list(tmp_path.glob("raw/*")), "a raw dump was written although preflight failed"

@@ -4,7 +4,7 @@ import os
 
 from dagster import EnvVar
 
-from amrit_assets.resources.mysql import MySQLResource
+from amrit_assets.resources.mysql import MySQLResource, ServerAddress
 from amrit_assets.resources.settings import RETENTION_ENV, RefreshSettings, retention_hours
 
 # Server role (names the AMRIT_<ROLE>_* variables) -> resource key the assets ask for.
@@ -22,6 +22,12 @@ def server_resource(role: str) -> MySQLResource:
         unix_socket=os.getenv(prefix + "SOCKET", ""),
         read_only=role == "source",
     )
+
+
+def server_address(role: str) -> ServerAddress:
+    """The same server as ``server_resource(role)``, resolved now (for commands that run outside Dagster)."""
+    r = server_resource(role)
+    return ServerAddress(r.host, r.port, r.user, os.getenv(f"AMRIT_{role.upper()}_PASSWORD", ""), r.unix_socket)
 
 
 def build_resources() -> dict:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from amrit_assets.resources.crypto import CHUNK_SIZE, DecryptError, decrypt_chunks, encrypt_stream, is_encrypted
-from amrit_assets.resources.mysql import ServerAddress, client_defaults_file, connect
+from amrit_assets.resources.mysql import ServerAddress, client_defaults_file, connect, mask_values
 from amrit_assets.resources.portable import (
     DumpFilter,
     ViewError,
@@ -193,7 +193,7 @@ def dump_database(addr: ServerAddress, db: str, path: Path, *, key: bytes | None
         if proc.wait() != 0 or _COMPLETED not in src.tail:
             partial.unlink(missing_ok=True)
             err.seek(0)
-            raise DumpError(f"mysqldump of {db} failed (exit {proc.returncode}): {err.read().decode(errors='replace')[:1500]}")
+            raise DumpError(f"mysqldump of {db} failed (exit {proc.returncode}): {mask_values(err.read().decode(errors='replace'))[:1500]}")
     partial.replace(path)
     return DumpResult(path, out.count, out.sha.hexdigest(), time.monotonic() - start, key is not None, src.count)
 
@@ -291,7 +291,7 @@ def _pipe_into_client(addr: ServerAddress, db: str, lines: Iterable[bytes], path
             raise
         if proc.wait() != 0:
             err.seek(0)
-            raise DumpError(f"restoring {path.name} into {db} failed: {err.read().decode(errors='replace')[:1500]}")
+            raise DumpError(f"restoring {path.name} into {db} failed: {mask_values(err.read().decode(errors='replace'))[:1500]}")
 
 
 def restore_dump(addr: ServerAddress, db: str, path: Path, *, key: bytes | None = None) -> RestoreResult:

@@ -9,16 +9,39 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pymysql
+import pymysql.cursors
 from dagster import ConfigurableResource
 
 
 class ServerConnectionError(RuntimeError):
     pass
+
+
+# MySQL quotes the offending value after these words ("Duplicate entry '98..' for key", "Incorrect
+# integer value: 'x'", "syntax ... near 'x'"): such text must never reach a log or the event log.
+_VALUE_LITERAL = re.compile(r"((?:entry|value:?|values?)\s+)'(?:[^'\\]|\\.|'')*'", re.IGNORECASE)
+_NEAR = re.compile(r"(near\s+)'.*?'(\s+at line \d+)", re.IGNORECASE | re.DOTALL)
+
+
+def mask_values(message: str) -> str:
+    """A server or client error message with any quoted data value replaced by '…'."""
+    return _NEAR.sub(r"\1'…'\2", _VALUE_LITERAL.sub(r"\1'…'", message))
+
+
+class MaskingCursor(pymysql.cursors.Cursor):
+    """Re-raises server errors with data values masked (same class and error code, no chained original)."""
+
+    def execute(self, query, args=None):
+        try:
+            return super().execute(query, args)
+        except pymysql.MySQLError as e:
+            raise type(e)(*[mask_values(a) if isinstance(a, str) else a for a in e.args]) from None
 
 
 @dataclass(frozen=True)
@@ -43,7 +66,9 @@ class ServerAddress:
 
 def connect(addr: ServerAddress, database: str | None = None, *, read_only: bool = False, **kw) -> pymysql.Connection:
     """Open a PyMySQL connection; a wrong password or unreachable server becomes a clear error."""
-    params: dict = dict(user=addr.user, password=addr.password, database=database, charset="utf8mb4", autocommit=True, **kw)
+    params: dict = dict(
+        user=addr.user, password=addr.password, database=database, charset="utf8mb4", autocommit=True, cursorclass=MaskingCursor, **kw
+    )
     if addr.unix_socket:
         params["unix_socket"] = addr.unix_socket
     else:

@@ -49,3 +49,24 @@ def test_dump_and_restore_never_put_the_password_in_argv_or_files(server, tmp_pa
             data = f.read_bytes()
             assert PASSWORD.encode() not in data and key.encode() not in data, f
     assert not list(tmp_path.glob("*.cnf")) and not list(tmp_path.glob("amrit-client-*"))
+
+
+def test_server_errors_never_carry_a_data_value(server):
+    """'Duplicate entry <phone>' from the server reaches logs masked, with its error code intact."""
+    import pymysql
+
+    conn = connect(server)
+    with conn.cursor() as cur:
+        cur.execute("DROP DATABASE IF EXISTS fx_mask")
+        cur.execute("CREATE DATABASE fx_mask")
+        cur.execute("CREATE TABLE fx_mask.t (phone VARCHAR(10) PRIMARY KEY, n INT)")
+        cur.execute("INSERT INTO fx_mask.t VALUES ('9876543210', 1)")
+        with pytest.raises(pymysql.err.IntegrityError) as dup:
+            cur.execute("INSERT INTO fx_mask.t VALUES ('9876543210', 2)")
+        with pytest.raises(pymysql.err.ProgrammingError) as syntax:
+            cur.execute("INSERT INTO fx_mask.t VALUES ('9876543210' 'Ramesh Kumar', 3")
+    conn.close()
+    for err in (dup.value, syntax.value):
+        assert "9876543210" not in str(err) and "Ramesh" not in str(err)
+        assert err.__context__ is None or err.__suppress_context__
+    assert dup.value.args[0] == 1062 and "Duplicate entry '…' for key" in str(dup.value)

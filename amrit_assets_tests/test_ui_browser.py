@@ -1,0 +1,409 @@
+"""The UI flow in a real browser: the webserver on the embedded default, the refresh launched through
+its GraphQL API (the API the UI's buttons call), and headless Chromium showing the asset graph, the
+four partitions and the checks that passed.
+
+Needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver) and selenium:
+``./run test`` installs them when they are missing. Screenshots are kept in pytest's tmp dir
+(``ui-screens/``; the path is printed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from amrit_assets.demo.environment import demo_environment
+from amrit_assets.partitions import DATABASES
+from amrit_assets.paths import ROOT
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+LOCATION = "amrit_anon"
+BENEFICIARIES = 60
+SERVER_START_TIMEOUT = 180  # webserver up and the code location loaded
+RUN_TIMEOUT = 600  # one stage of the refresh (its runs launched together)
+UI_TIMEOUT = 60  # one page showing what it must show
+
+ASSETS = ("source_schema", "raw_dump", "staging", "benregid_mapping", "anonymized", "anonymized_dump", "uat", "audit_report")
+ANONYMIZED_CHECKS = ("zero_pii_leaks", "zero_new_orphans", "row_counts_preserved", "unique_indexes_hold")
+# the refresh in amrit_assets/refresh.py's order: extract every database, the mapping once, publish every database
+STAGES: list[tuple[str, tuple[str | None, ...]]] = [("extract", DATABASES), ("mapping", (None,)), ("publish", DATABASES)]
+
+
+# --- the webserver -----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _default_signals() -> None:
+    """In the child: default handlers, nothing blocked, so SIGTERM/SIGKILL to its group stop it."""
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
+@dataclass
+class Webserver:
+    url: str
+    proc: subprocess.Popen
+    log: Path
+    launched: list[str] = field(default_factory=list)
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-chars:]
+        except OSError:
+            return "(no log)"
+
+    def graphql(self, query: str, variables: dict | None = None, timeout: float = 30) -> dict:
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        req = urllib.request.Request(f"{self.url}/graphql", data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            out = json.loads(resp.read())
+        if out.get("errors"):
+            raise AssertionError(f"GraphQL errors: {out['errors']}")
+        return out["data"]
+
+
+def _stop_group(proc: subprocess.Popen) -> bool:
+    """SIGTERM the webserver's process group (code server and run workers included), then SIGKILL; True once it is gone."""
+    pgid = proc.pid  # start_new_session: the child leads its own group
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return True
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                proc.wait(timeout=0.2)  # reap the leader, so the group can be seen to be gone
+            except subprocess.TimeoutExpired:
+                pass
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                return True
+    return False
+
+
+def _wait_until(what: str, probe: Callable[[], object], timeout: float, server: Webserver | None = None, interval: float = 1.0):
+    """probe() until it returns something truthy; fail naming ``what`` (and the server's last log lines)."""
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        if server is not None and server.proc.poll() is not None:
+            pytest.fail(f"dagster-webserver exited ({server.proc.returncode}) while waiting for {what}:\n{server.log_tail()}")
+        try:
+            result = probe()
+            if result:
+                return result
+            last = result
+        except (OSError, urllib.error.URLError, AssertionError) as e:
+            last = e
+        time.sleep(interval)
+    tail = f"\nwebserver log:\n{server.log_tail()}" if server is not None else ""
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r}){tail}")
+
+
+LOCATION_STATUS = """
+query { workspaceOrError { __typename ... on Workspace { locationEntries { name loadStatus
+  locationOrLoadError { __typename ... on PythonError { message } } } } ... on PythonError { message } } }
+"""
+
+
+def _location_loaded(server: Webserver) -> bool:
+    data = server.graphql(LOCATION_STATUS)["workspaceOrError"]
+    entries = {e["name"]: e for e in data.get("locationEntries", [])}
+    entry = entries.get(LOCATION)
+    if not entry or entry["loadStatus"] != "LOADED":
+        return False
+    loaded = entry["locationOrLoadError"]
+    if loaded and loaded["__typename"] == "PythonError":
+        pytest.fail(f"code location {LOCATION} failed to load: {loaded['message']}")
+    return True
+
+
+@contextlib.contextmanager
+def running_webserver(root: Path) -> Iterator[Webserver]:
+    """The embedded default (servers, synthetic production) and dagster-webserver on it, on a free port."""
+    home = root / "dagster_home"
+    home.mkdir()
+    # No daemon: runs launched from the UI/GraphQL start at once, and no sensor adds runs of its own.
+    (home / "dagster.yaml").write_text(
+        "telemetry:\n  enabled: false\n"
+        "run_coordinator:\n  module: dagster._core.run_coordinator\n  class: DefaultRunCoordinator\n"
+    )
+    with demo_environment(beneficiaries=BENEFICIARIES, data_dir=root / "data"):
+        port = _free_port()
+        env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        log = root / "webserver.log"
+        binary = Path(sys.executable).with_name("dagster-webserver")
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [str(binary), "-w", str(ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
+                cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                preexec_fn=_default_signals, start_new_session=True,
+            )
+        server = Webserver(f"http://127.0.0.1:{port}", proc, log)
+        try:
+            _wait_until("the webserver to answer /server_info", lambda: urllib.request.urlopen(f"{server.url}/server_info", timeout=5).status == 200,
+                        SERVER_START_TIMEOUT, server)
+            _wait_until(f"the code location {LOCATION} to load", lambda: _location_loaded(server), SERVER_START_TIMEOUT, server)
+            # the "community" newsletter modal covers the UI until it has been seen once
+            assert server.graphql("mutation { setNuxSeen }")["setNuxSeen"] is True
+            yield server
+        finally:
+            stopped = _stop_group(proc)
+        assert stopped, f"processes of the webserver's group {proc.pid} survived SIGTERM and SIGKILL"
+
+
+@pytest.fixture(scope="module")
+def webserver(tmp_path_factory) -> Iterator[Webserver]:
+    with running_webserver(tmp_path_factory.mktemp("ui")) as server:
+        yield server
+
+
+# --- the refresh through GraphQL ---------------------------------------------------------------------
+
+LAUNCH_RUN = """
+mutation Launch($executionParams: ExecutionParams!) {
+  launchRun(executionParams: $executionParams) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on InvalidSubsetError { message }
+    ... on PipelineNotFoundError { message }
+    ... on UnauthorizedError { message }
+  }
+}
+"""
+
+RUN_STATUS = """
+query Status($runId: ID!) { runOrError(runId: $runId) { __typename ... on Run { status } ... on PythonError { message } } }
+"""
+
+RUN_FAILURES = """
+query Failures($runId: ID!) {
+  logsForRun(runId: $runId) {
+    __typename
+    ... on EventConnection { events { __typename
+      ... on ExecutionStepFailureEvent { stepKey error { message causes { message } } }
+      ... on RunFailureEvent { message error { message causes { message } } }
+      ... on AssetCheckEvaluationEvent { evaluation { checkName success } } } }
+  }
+}
+"""
+
+TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
+
+
+def _launch(server: Webserver, job: str, partition: str | None) -> str:
+    tags = [{"key": "dagster/partition", "value": partition}] if partition else []
+    params = {
+        "selector": {"repositoryLocationName": LOCATION, "repositoryName": "__repository__", "jobName": job},
+        # one process per run instead of one per step: the same steps and blocking checks, less start-up on 2 cores
+        "runConfigData": json.dumps({"execution": {"config": {"in_process": {}}}}),
+        "executionMetadata": {"tags": tags},
+    }
+    result = server.graphql(LAUNCH_RUN, {"executionParams": params})["launchRun"]
+    assert result["__typename"] == "LaunchRunSuccess", f"launching {job} ({partition or 'unpartitioned'}) failed: {result}"
+    run_id = result["run"]["runId"]
+    server.launched.append(run_id)
+    return run_id
+
+
+def _innermost(error: dict | None) -> str:
+    if not error:
+        return ""
+    causes = error.get("causes") or []
+    return (causes[-1] if causes else error)["message"].strip()
+
+
+def _failure_of(server: Webserver, run_id: str) -> str:
+    """What went wrong in a run, from its event log: failed steps and checks, and the run's own error."""
+    events = server.graphql(RUN_FAILURES, {"runId": run_id})["logsForRun"].get("events", [])
+    messages = []
+    for e in events:
+        if e["__typename"] == "ExecutionStepFailureEvent":
+            messages.append(f"step {e['stepKey']}: {_innermost(e['error'])}")
+        elif e["__typename"] == "AssetCheckEvaluationEvent" and not e["evaluation"]["success"]:
+            messages.append(f"check {e['evaluation']['checkName']} failed")
+        elif e["__typename"] == "RunFailureEvent" and not messages:  # the run's own error only when no step says more
+            messages.append(f"{e['message']} {_innermost(e.get('error'))}".strip())
+    return "; ".join(messages) or "no failure event in its log"
+
+
+def _refresh_through_graphql(server: Webserver) -> dict[str, float]:
+    """Each stage's runs launched together (like the weekly schedule), and all of them succeeded."""
+    seconds: dict[str, float] = {}
+    for job, partitions in STAGES:
+        start = time.monotonic()
+        runs = {_launch(server, job, p): p for p in partitions}
+        status: dict[str, str] = {}
+
+        def done() -> bool:
+            for run_id in runs:
+                if status.get(run_id) not in TERMINAL:
+                    status[run_id] = server.graphql(RUN_STATUS, {"runId": run_id})["runOrError"].get("status", "?")
+            return all(s in TERMINAL for s in status.values())
+
+        _wait_until(f"the {job} runs {sorted(p or '-' for p in partitions)} to finish", done, RUN_TIMEOUT, server)
+        failed = [f"{job}[{runs[r] or '-'}] {s}: {_failure_of(server, r)}" for r, s in status.items() if s != "SUCCESS"]
+        assert not failed, "runs launched through GraphQL did not succeed:\n" + "\n".join(failed)
+        seconds[job] = time.monotonic() - start
+    return seconds
+
+
+@pytest.fixture(scope="module")
+def refreshed(webserver: Webserver) -> Webserver:
+    seconds = _refresh_through_graphql(webserver)
+    print("\nrefresh through GraphQL, seconds per stage:", {k: round(v, 1) for k, v in seconds.items()})
+    return webserver
+
+
+# --- the browser ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def screens(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("ui-screens")
+    print(f"\nscreenshots: {path}")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
+    assert not missing, f"{', '.join(missing)} missing: `./run test` installs Debian's chromium and chromium-driver"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    for arg in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1600,1000",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(arg)
+    # an explicit driver path: selenium's own manager never looks for (or downloads) a driver
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER, log_output=str(profile / "chromedriver.log")), options=options)
+    driver.set_page_load_timeout(UI_TIMEOUT)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+GRAPH_NODES = """
+return Array.from(document.querySelectorAll('svg foreignObject')).map(node => {
+  const box = node.querySelector('[style*="--minimal-bg"]');
+  const green = box && box.getAttribute('style').includes('--minimal-bg: var(--color-background-green)');
+  return node.textContent.trim() + (green ? ' [materialized]' : '');
+}).join('\\n');
+"""
+
+
+def _page_text(driver) -> str:
+    return driver.execute_script("return document.body ? document.body.innerText : ''") or ""
+
+
+def _wait_for(driver, what: str, expected: list[str], shot: Path, text: Callable = _page_text) -> str:
+    """Wait until every expected string is in text(driver); screenshot either way; fail naming what is missing."""
+    deadline = time.monotonic() + UI_TIMEOUT
+    missing, seen = expected, ""
+    while time.monotonic() < deadline:
+        seen = text(driver)
+        missing = [s for s in expected if s not in seen]
+        if not missing:
+            break
+        time.sleep(0.5)
+    time.sleep(0.5)  # let the last frame paint before the screenshot
+    driver.save_screenshot(str(shot))
+    assert not missing, (
+        f"{what} ({driver.current_url}) did not show {missing} within {UI_TIMEOUT}s; screenshot {shot}; it showed:\n{seen[:2000]}"
+    )
+    return seen
+
+
+def _open(driver, server: Webserver, path: str) -> None:
+    driver.get(f"{server.url}{path}")
+
+
+def _click_tab(driver, label: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    locator = (By.XPATH, f"//button[@role='tab' and normalize-space()='{label}']")
+    try:
+        WebDriverWait(driver, UI_TIMEOUT).until(ec.element_to_be_clickable(locator)).click()
+    except Exception as e:  # noqa: BLE001 - name the tab that was not there
+        raise AssertionError(f"no clickable '{label}' tab on {driver.current_url}: {e!r}") from e
+
+
+# --- what a person sees ---------------------------------------------------------------------------------
+
+RUNS = """
+query { runsOrError { __typename ... on Runs { results { runId jobName status tags { key value } } } } }
+"""
+
+
+def test_the_refresh_launched_through_graphql_succeeded(refreshed: Webserver):
+    runs = refreshed.graphql(RUNS)["runsOrError"]["results"]
+    assert {r["runId"] for r in runs} == set(refreshed.launched)
+    launched = sorted((r["jobName"], next((t["value"] for t in r["tags"] if t["key"] == "dagster/partition"), "-"), r["status"]) for r in runs)
+    expected = sorted((job, p or "-", "SUCCESS") for job, partitions in STAGES for p in partitions)
+    assert launched == expected
+
+
+def test_asset_graph_shows_every_asset_materialized(refreshed: Webserver, browser, screens: Path):
+    _open(browser, refreshed, "/asset-groups")
+    nodes = _wait_for(browser, "the global asset graph", [*ASSETS, *(f"{a} [materialized]" for a in ASSETS if a != "audit_report")],
+                      screens / "asset-graph.png", lambda d: d.execute_script(GRAPH_NODES) or "")
+    assert set(nodes.replace(" [materialized]", "").split("\n")) == set(ASSETS), nodes
+
+
+def test_partitions_page_shows_the_four_databases_in_uat(refreshed: Webserver, browser, screens: Path):
+    _open(browser, refreshed, "/assets/uat?view=partitions")
+    _wait_for(browser, "uat's partitions page", ["uat", *DATABASES, f"Materialized ({len(DATABASES)})", "Missing (0)", "Failed (0)"],
+              screens / "uat-partitions.png")
+
+
+def test_checks_page_shows_every_check_passed_on_every_database(refreshed: Webserver, browser, screens: Path):
+    _open(browser, refreshed, "/assets/anonymized?view=checks")
+    _wait_for(browser, "anonymized's checks tab", [f"Checks ({len(ANONYMIZED_CHECKS)})", *(f"{c}\nSucceeded" for c in ANONYMIZED_CHECKS)],
+              screens / "anonymized-checks.png")
+    # each partitioned check's own partitions tab: passed on every database, nothing failed or missing
+    for asset, check in [*(("anonymized", c) for c in ANONYMIZED_CHECKS), ("source_schema", "catalog_covers_schema")]:
+        _open(browser, refreshed, f"/assets/{asset}?view=checks&checkDetail={check}")
+        _wait_for(browser, f"the check {check} of {asset}", [f"{check}\nSucceeded", f"{check}\nExecute", "This is a blocking asset check.",
+                  "Evaluation result\nPassed"], screens / f"check-{check}.png")
+        _click_tab(browser, "Partitions")
+        _wait_for(browser, f"the partitions of the check {check}",
+                  [f"{check}\nExecute", *DATABASES, f"Passed ({len(DATABASES)})", "Failed (0)", "Execution Failed (0)", "Missing (0)"],
+                  screens / f"check-{check}-partitions.png")
+    _open(browser, refreshed, "/assets/benregid_mapping?view=checks&checkDetail=mapping_is_bijection")
+    _wait_for(browser, "the bijection check of benregid_mapping", ["mapping_is_bijection\nSucceeded", "This is a blocking asset check.",
+              "Evaluation result\nPassed"], screens / "check-mapping_is_bijection.png")

@@ -11,7 +11,7 @@ from dagster import AssetExecutionContext, MaterializeResult, asset
 from amrit_assets.checks.guard import ChecksNotPassed, latest_metadata, require_checks_passed
 from amrit_assets.checks.refresh_checks import ANONYMIZED_CHECKS
 from amrit_assets.partitions import database_partitions
-from amrit_assets.resources.dumps import file_sha256, restore_database
+from amrit_assets.resources.dumps import file_sha256, restore_dump
 from amrit_assets.resources.mysql import MySQLResource
 from amrit_assets.resources.safety import require_safe_targets
 from amrit_assets.resources.swap import publish
@@ -33,7 +33,7 @@ def uat(
     if not Path(path).exists() or file_sha256(path) != dump.get("sha256"):
         raise ChecksNotPassed(f"{path} is missing or differs from the dump anonymized_dump[{db}] recorded: materialize it again")
     expected = {t: int(n) for t, n in (dump.get("row_counts") or {}).items()}  # counted when the dump was made
-    report = publish(uat_server.address, db, Path(path), expected, restore_database)
+    report = publish(uat_server.address, db, Path(path), expected, restore_dump)
     if report.recovered:
         context.log.warning(f"{db}: {report.recovered}")
     return MaterializeResult(

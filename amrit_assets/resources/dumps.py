@@ -65,6 +65,7 @@ class RestoreResult:
     views_created: list[str] = field(default_factory=list)
     views_pending: list[str] = field(default_factory=list)
     views_completed: list[str] = field(default_factory=list)  # pending views of other databases created now
+    events_enabled: dict[str, bool] = field(default_factory=dict)  # with disable_events: what the dump had
 
 
 def _client(*names: str) -> str:
@@ -294,15 +295,18 @@ def _pipe_into_client(addr: ServerAddress, db: str, lines: Iterable[bytes], path
             raise DumpError(f"restoring {path.name} into {db} failed: {mask_values(err.read().decode(errors='replace'))[:1500]}")
 
 
-def restore_dump(addr: ServerAddress, db: str, path: Path, *, key: bytes | None = None) -> RestoreResult:
-    """Replace database ``db`` on ``addr`` with the dump's content, portably; views last."""
+def restore_dump(addr: ServerAddress, db: str, path: Path, *, key: bytes | None = None, disable_events: bool = False) -> RestoreResult:
+    """Replace database ``db`` on ``addr`` with the dump's content, portably; views last.
+
+    ``disable_events`` creates every event disabled (for UAT's shadow) and reports which were enabled.
+    """
     verify_dump(path, key=key)
     binary = _client("mysql", "mariadb")
     encrypted = is_encrypted(path)
     start = time.monotonic()
     conn = connect(addr)
     try:
-        dump_filter = DumpFilter(mariadb=is_mariadb(conn), mysql_client=_is_mysql_client(binary))
+        dump_filter = DumpFilter(mariadb=is_mariadb(conn), mysql_client=_is_mysql_client(binary), disable_events=disable_events)
         with pending_lock(conn):
             forget_pending(conn, db)
         _recreate(conn, db)
@@ -317,7 +321,7 @@ def restore_dump(addr: ServerAddress, db: str, path: Path, *, key: bytes | None 
     finally:
         conn.close()
     pending = [p.qualified for p in views.pending]
-    return RestoreResult(time.monotonic() - start, views.created, pending, completed)
+    return RestoreResult(time.monotonic() - start, views.created, pending, completed, dump_filter.events_enabled)
 
 
 def restore_database(addr: ServerAddress, db: str, path: Path, *, key: bytes | None = None) -> float:

@@ -47,6 +47,9 @@ _VIEW_NAME = re.compile(rb"/\*!50001 VIEW\s+`((?:[^`]|``)+)`")
 _VIEW_SESSION = re.compile(rb"^/\*!50001 SET (character_set_client|character_set_results|collation_connection)\s*=\s*(\w+)\s*\*/;")
 _SOURCE_DB = re.compile(rb"^-- Host: .*Database: (\S+)")
 _SANDBOX = b"/*M!999999\\- enable the sandbox mode */"
+# /*!50106 EVENT `e` ON SCHEDULE ... ON COMPLETION NOT PRESERVE ENABLE [COMMENT '..'] DO ...: status before DO
+_EVENT_NAME = re.compile(rb"/\*!50106 EVENT\s+`((?:[^`]|``)+)`")
+_EVENT_STATUS = re.compile(rb"\b(ENABLE|DISABLE ON SLAVE|DISABLE ON REPLICA|DISABLE)\b")
 # Which object a failed CREATE VIEW missed: "Table 'db.t' doesn't exist", "FUNCTION db.f does not exist", ...
 _MISSING = (
     re.compile(r"'([^'.]+)\.([^']+)' doesn't exist"),
@@ -118,6 +121,8 @@ class DumpFilter:
     mysql_client: bool = False
     source_db: str | None = None
     views: list[ViewStatement] = field(default_factory=list)
+    disable_events: bool = False  # restoring into a shadow: no event may fire before the swap
+    events_enabled: dict[str, bool] = field(default_factory=dict)
     _routine: bool = False
     _data: bool = False
     _view: list[bytes] = field(default_factory=list)
@@ -148,7 +153,21 @@ class DumpFilter:
             self._session[m.group(1).decode()] = m.group(2).decode()
         if self.mysql_client and line.rstrip() == _SANDBOX:
             return None  # MariaDB's sandbox marker: the MySQL 8 client refuses it
+        if self.disable_events and line.startswith(b"/*!50106 CREATE*/") and (m := _EVENT_NAME.search(line)):
+            line = self._disabled_event(m.group(1).decode().replace("``", "`"), line)
         return line
+
+    def _disabled_event(self, name: str, line: bytes) -> bytes:
+        """Create the event DISABLEd, remembering whether the dump had it enabled."""
+        head, sep, body = line.partition(b" DO ")
+        status = list(_EVENT_STATUS.finditer(head))
+        self.events_enabled[name] = not status or status[-1].group(1) == b"ENABLE"  # no status written: enabled
+        if status:
+            last = status[-1]
+            head = head[: last.start()] + b"DISABLE" + head[last.end() :]
+        else:
+            head += b" DISABLE"
+        return head + sep + body
 
     def _collect_view(self, line: bytes) -> None:
         self._view.append(line)

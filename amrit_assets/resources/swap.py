@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from amrit_assets.resources.dumps import RestoreResult
 from amrit_assets.resources.inspect import base_tables, row_counts
 from amrit_assets.resources.mysql import ServerAddress, connect
 from amrit_assets.resources.portable import ViewStatement, create_views, forget_pending, pending_views, retry_pending_views, take_pending_views
@@ -333,7 +334,7 @@ def publish(
     db: str,
     dump: Path,
     expected_rows: dict[str, int],
-    restore: Callable[[ServerAddress, str, Path], float],
+    restore: Callable[..., RestoreResult],
     checkpoint: Checkpoint = _no_checkpoint,
 ) -> SwapReport:
     """Restore ``dump`` into the shadow, verify it against ``expected_rows``, then swap it into ``db``."""
@@ -344,11 +345,8 @@ def publish(
         with conn.cursor() as cur:
             _set_journal(cur, db, "restoring", shadow)
         checkpoint("restoring")
-        seconds = restore(addr, shadow, dump)
-        with conn.cursor() as cur:
-            cur.execute(OBJECTS_SQL["EVENT"], (shadow,))
-            events_enabled = {name: st == "ENABLED" for name, st in cur.fetchall()}
-            _disable_events(cur, shadow)  # no event may fire on data that is not verified and in place
+        restored = restore(addr, shadow, dump, disable_events=True)  # events are created disabled
+        seconds, events_enabled = restored.seconds, restored.events_enabled
         counts = row_counts(conn, shadow)
         if counts != expected_rows:
             differ = sorted(t for t in set(counts) | set(expected_rows) if counts.get(t) != expected_rows.get(t))

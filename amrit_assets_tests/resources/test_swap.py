@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from amrit_assets.resources.dumps import dump_database, restore_database
+from amrit_assets.resources.dumps import dump_database, restore_dump
 from amrit_assets.resources.inspect import row_counts
 from amrit_assets.resources.mysql import connect
 from amrit_assets.resources.swap import (
@@ -84,7 +84,7 @@ def fresh(server):
 
 def test_first_publish_brings_tables_and_every_object_kind(server, tmp_path, fresh):
     path, counts = _dump(server, tmp_path, 30, "old")
-    report = publish(server, UAT, path, counts, restore_database)
+    report = publish(server, UAT, path, counts, restore_dump)
     assert (report.tables, report.rows) == (3, 61)
     s = _state(fresh, UAT)
     assert s == {"people": 30, "tag": "old", "events": {"e_nightly": "ENABLED", "e_off": "DISABLED"}, "triggers": 1, "viewed": 30}
@@ -99,8 +99,8 @@ def test_first_publish_brings_tables_and_every_object_kind(server, tmp_path, fre
 def test_second_publish_keeps_the_previous_state_with_events_off_and_rollback_restores_it(server, tmp_path, fresh):
     old, old_counts = _dump(server, tmp_path, 30, "old")
     new, new_counts = _dump(server, tmp_path, 50, "new")
-    publish(server, UAT, old, old_counts, restore_database)
-    publish(server, UAT, new, new_counts, restore_database)
+    publish(server, UAT, old, old_counts, restore_dump)
+    publish(server, UAT, new, new_counts, restore_dump)
     assert _state(fresh, UAT)["tag"] == "new" and _state(fresh, UAT)["people"] == 50
     prev = _state(fresh, previous_name(UAT))
     assert prev["tag"] == "old" and set(prev["events"].values()) == {"DISABLED"}  # the previous state never runs events
@@ -120,9 +120,9 @@ def test_rollback_without_a_previous_state_is_refused(server, fresh):
 def test_a_shadow_that_differs_from_the_dumped_counts_is_never_swapped_in(server, tmp_path, fresh):
     old, old_counts = _dump(server, tmp_path, 30, "old")
     new, new_counts = _dump(server, tmp_path, 50, "new")
-    publish(server, UAT, old, old_counts, restore_database)
+    publish(server, UAT, old, old_counts, restore_dump)
     with pytest.raises(SwapError, match="UAT was not touched"):
-        publish(server, UAT, new, {**new_counts, "person": 49}, restore_database)
+        publish(server, UAT, new, {**new_counts, "person": 49}, restore_dump)
     assert _state(fresh, UAT)["tag"] == "old"
     with fresh.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = %s", (shadow_name(UAT),))
@@ -137,7 +137,7 @@ class Crash(Exception):
 def test_a_crash_before_the_rename_leaves_uat_as_it_was_and_the_next_run_recovers(server, tmp_path, fresh, at):
     old, old_counts = _dump(server, tmp_path, 30, "old")
     new, new_counts = _dump(server, tmp_path, 50, "new")
-    publish(server, UAT, old, old_counts, restore_database)
+    publish(server, UAT, old, old_counts, restore_dump)
     before = _state(fresh, UAT)
 
     def crash(point: str) -> None:
@@ -145,25 +145,25 @@ def test_a_crash_before_the_rename_leaves_uat_as_it_was_and_the_next_run_recover
             raise Crash(point)
 
     with pytest.raises(Crash):
-        publish(server, UAT, new, new_counts, restore_database, checkpoint=crash)
+        publish(server, UAT, new, new_counts, restore_dump, checkpoint=crash)
     if at in ("journaled", "before_rename"):  # triggers/events were already taken off: recovery puts them back
         assert "undid a swap" in recover(fresh, UAT)
     assert _state(fresh, UAT) == before
-    report = publish(server, UAT, new, new_counts, restore_database)
+    report = publish(server, UAT, new, new_counts, restore_dump)
     assert _state(fresh, UAT)["tag"] == "new" and report.rows == 101
 
 
 def test_a_crash_after_the_rename_is_rolled_forward_by_the_next_run(server, tmp_path, fresh):
     old, old_counts = _dump(server, tmp_path, 30, "old")
     new, new_counts = _dump(server, tmp_path, 50, "new")
-    publish(server, UAT, old, old_counts, restore_database)
+    publish(server, UAT, old, old_counts, restore_dump)
 
     def crash(point: str) -> None:
         if point == "after_rename":
             raise Crash(point)
 
     with pytest.raises(Crash):
-        publish(server, UAT, new, new_counts, restore_database, checkpoint=crash)
+        publish(server, UAT, new, new_counts, restore_dump, checkpoint=crash)
     with fresh.cursor() as cur:  # the data swapped completely, in one step
         cur.execute(f"SELECT COUNT(*), MIN(tag), MAX(tag) FROM `{UAT}`.person")
         assert cur.fetchone() == (50, "new", "new")
@@ -175,13 +175,13 @@ def test_a_crash_after_the_rename_is_rolled_forward_by_the_next_run(server, tmp_
 def _publish_in_child(server, path, counts) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_DFL)
-    publish(server, UAT, path, counts, restore_database)
+    publish(server, UAT, path, counts, restore_dump)
 
 
 def test_killing_the_refresh_during_the_shadow_restore_leaves_uat_intact(server, tmp_path, fresh):
     old, old_counts = _dump(server, tmp_path, 30, "old")
     big, big_counts = _dump(server, tmp_path, 60000, "big")
-    publish(server, UAT, old, old_counts, restore_database)
+    publish(server, UAT, old, old_counts, restore_dump)
     before = _state(fresh, UAT)
     child = multiprocessing.get_context("fork").Process(target=_publish_in_child, args=(server, big, big_counts))
     child.start()
@@ -196,7 +196,7 @@ def test_killing_the_refresh_during_the_shadow_restore_leaves_uat_intact(server,
     child.join()
     assert child.exitcode == -signal.SIGKILL
     assert _state(fresh, UAT) == before
-    report = publish(server, UAT, big, big_counts, restore_database)
+    report = publish(server, UAT, big, big_counts, restore_dump)
     assert "interrupted" in report.recovered or "unfinished" in report.recovered
     assert _state(fresh, UAT)["people"] == 60000
 
@@ -237,12 +237,27 @@ def test_a_view_reading_a_database_not_yet_in_uat_waits_and_appears_when_it_arri
     with fresh.cursor() as cur:  # UAT has neither yet
         cur.execute("DROP DATABASE fx_other")
         cur.execute("DROP DATABASE fx_reporting_src")
-    report = publish(server, "fx_reporting", rep, {"t": 0}, restore_database)
+    report = publish(server, "fx_reporting", rep, {"t": 0}, restore_dump)
     assert report.objects["views_waiting"] == 1
     with fresh.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM information_schema.views WHERE table_schema = 'fx_reporting'")
         assert cur.fetchone()[0] == 1  # v_local is there, v_cross waits
-    publish(server, "fx_other", other, {"src": 2}, restore_database)  # the database it reads arrives
+    publish(server, "fx_other", other, {"src": 2}, restore_dump)  # the database it reads arrives
     with fresh.cursor() as cur:
         cur.execute("SELECT n FROM fx_reporting.v_cross")
         assert cur.fetchone()[0] == 2
+
+
+def test_no_event_is_enabled_in_the_shadow_before_the_swap(server, tmp_path, fresh):
+    path, counts = _dump(server, tmp_path, 10, "old")
+    seen = {}
+
+    def look(point: str) -> None:
+        if point == "verified":
+            with fresh.cursor() as cur:
+                cur.execute("SELECT event_name, status FROM information_schema.events WHERE event_schema = %s", (shadow_name(UAT),))
+                seen.update(cur.fetchall())
+
+    publish(server, UAT, path, counts, restore_dump, checkpoint=look)
+    assert seen == {"e_nightly": "DISABLED", "e_off": "DISABLED"}  # created disabled by the restore itself
+    assert _state(fresh, UAT)["events"] == {"e_nightly": "ENABLED", "e_off": "DISABLED"}  # as the dump had them

@@ -348,3 +348,8 @@ def test_alert_settings_reach_the_code_server_only(compose):
         if name != "amrit_user_code":
             assert "AMRIT_ALERT_WEBHOOK" not in env_of(svc), name
     assert user_code["AMRIT_ALERT_WEBHOOK"] == "${AMRIT_ALERT_WEBHOOK:-}", "optional, and never a literal"
+
+
+def test_trial_workspace_runs_without_an_event_scheduler(compose):
+    """MySQL 8 starts its event scheduler by default; preflight refuses a workspace that runs one."""
+    assert "--event-scheduler=OFF" in compose["services"]["amrit_workspace"]["command"]

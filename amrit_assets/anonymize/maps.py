@@ -1,11 +1,15 @@
 """Replacement maps built once per refresh over the distinct values of all four databases.
 
 Identifiers (BenRegID, BeneficiaryID) get a keyed Feistel permutation: one-to-one by construction,
-the same digit count (still BIGINT, a 12-digit id stays 12 digits), stable across refreshes.
+the same digit count (still BIGINT, a 12-digit id stays 12 digits), stable across refreshes. An id whose
+new value is also some original id of its kind is flagged ``park``: only those must step out of the way
+(see ``strategies.id_lookup``) when a unique index is rewritten in place.
 Phones, Aadhaar, ABHA, PAN and bank details get keyed replacements that are unique, never equal to
 any original value of their kind, and carry valid shapes (Verhoeff check digit for Aadhaar).
 The server collects the distinct values (set-based); Python computes replacements for them;
-the maps are then joined by the per-table UPDATEs.
+the maps are then joined by the per-table UPDATEs. The fake-value pools are also packed here into one
+fixed-width string per pool (``pool_packed``), which the name and address strategies slice instead of
+looking a row up (see ``strategies.pool_pick``).
 """
 
 from __future__ import annotations
@@ -24,8 +28,11 @@ ID_KINDS = ("benregid", "beneficiary_id")
 
 WORK_TABLES_DDL = (
     f"CREATE DATABASE IF NOT EXISTS {WORK_DB}",
-    f"CREATE TABLE IF NOT EXISTS {WORK_DB}.id_map (kind VARCHAR(16) NOT NULL, old_id BIGINT UNSIGNED NOT NULL,"
-    " new_id BIGINT UNSIGNED NOT NULL, PRIMARY KEY (kind, old_id), UNIQUE KEY uk_new (kind, new_id))",
+    # Recreated, not truncated: a workspace from an earlier version has an id_map without ``park``.
+    f"DROP TABLE IF EXISTS {WORK_DB}.id_map",
+    f"CREATE TABLE {WORK_DB}.id_map (kind VARCHAR(16) NOT NULL, old_id BIGINT UNSIGNED NOT NULL,"
+    " new_id BIGINT UNSIGNED NOT NULL, park TINYINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (kind, old_id), UNIQUE KEY uk_new (kind, new_id))",
     f"CREATE TABLE IF NOT EXISTS {WORK_DB}.value_map (kind VARCHAR(16) NOT NULL, orig VARCHAR(700) NOT NULL,"
     " repl VARCHAR(700) NOT NULL, PRIMARY KEY (kind, orig), UNIQUE KEY uk_repl (kind, repl))"
     " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
@@ -226,8 +233,12 @@ def build_maps(conn, key: bytes, id_columns: dict[str, list[MapColumn]], value_c
             cur.execute(f"SELECT old_id FROM {WORK_DB}.id_src WHERE kind = %s", (kind,))
             olds = [r[0] for r in cur.fetchall()]
             kkey = derive(key, "id/" + kind)
-            rows = [(kind, old, permute_id(old, kkey, kind)) for old in olds]
-            _insert_many(cur, f"INSERT INTO {WORK_DB}.id_map (kind, old_id, new_id) VALUES (%s, %s, %s)", rows)
+            old_set = set(olds)
+            rows = []
+            for old in olds:
+                new = permute_id(old, kkey, kind)
+                rows.append((kind, old, new, int(new in old_set)))  # park: the new id is taken until its owner moves
+            _insert_many(cur, f"INSERT INTO {WORK_DB}.id_map (kind, old_id, new_id, park) VALUES (%s, %s, %s, %s)", rows)
             stats[kind] = {"columns": len(cols), "distinct_in": len(olds), "distinct_out": len({r[2] for r in rows})}
         originals: dict[str, list[str]] = {}
         for kind, cols in value_columns.items():
@@ -243,7 +254,50 @@ def build_maps(conn, key: bytes, id_columns: dict[str, list[MapColumn]], value_c
             stats[kind] = {"columns": len(cols), "distinct_in": len(mapping), "distinct_out": len(set(mapping.values()))}
         cur.execute(f"DROP TEMPORARY TABLE {WORK_DB}.id_src")
         cur.execute(f"DROP TEMPORARY TABLE {WORK_DB}.value_src")
+        pack_pools(cur)
     return stats
+
+
+# --- pools packed for slicing --------------------------------------------------------------------
+
+POOL_FIELD, POOL_START = "\x01", "\x03"  # never in a pool value (checked)
+
+
+def pool_entry(lower: str, value: str, alt: str) -> bytes:
+    """One pool entry as the name/address strategies slice it: START lower FIELD value FIELD alt.
+
+    ``strategies.pool_pick`` removes ``START <the original, lowercased> FIELD`` from the picked entry
+    and returns the second FIELD-separated part: ``value``, or ``alt`` when the pick equals the original.
+    """
+    parts = (lower, value, alt)
+    if any(POOL_FIELD in x or POOL_START in x for x in parts):
+        raise ValueError(f"pool value {value!r} holds a separator byte")
+    return (POOL_START + lower + POOL_FIELD + value + POOL_FIELD + alt).encode("utf8")
+
+
+def pack_pools(cur) -> dict[str, int]:
+    """(Re)build ``pool_packed`` from the pool tables (when there are any): per pool, every entry padded
+    with FIELD bytes to one width ``w``, so entry i is ``SUBSTRING(packed, i * w + 1, w)`` of a binary string."""
+    cur.execute(f"CREATE TABLE IF NOT EXISTS {WORK_DB}.pool_packed (pool VARCHAR(32) NOT NULL PRIMARY KEY,"
+                " n INT NOT NULL, w INT NOT NULL, packed LONGBLOB NOT NULL)")
+    cur.execute(f"DELETE FROM {WORK_DB}.pool_packed")
+    cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_name = 'pool_size'", (WORK_DB,))
+    if not cur.fetchall():
+        return {}
+    cur.execute(f"SELECT pool FROM {WORK_DB}.pool_size")
+    out = {}
+    for (pool,) in cur.fetchall():
+        # LOWER on the server: the strategies compare it with the server's LOWER of the original.
+        cur.execute(f"SELECT i, CONVERT(LOWER(v) USING utf8mb4), v, alt FROM {WORK_DB}.`pool_{pool}` ORDER BY i")
+        rows = cur.fetchall()
+        if [r[0] for r in rows] != list(range(len(rows))) or not rows:
+            raise ValueError(f"pool {pool} is not numbered 0..n-1")
+        entries = [pool_entry(lower, v, alt) for _, lower, v, alt in rows]
+        w = max(len(e) for e in entries)
+        packed = b"".join(e.ljust(w, POOL_FIELD.encode()) for e in entries)
+        cur.execute(f"INSERT INTO {WORK_DB}.pool_packed (pool, n, w, packed) VALUES (%s, %s, %s, %s)", (pool, len(rows), w, packed))
+        out[pool] = len(rows)
+    return out
 
 
 def _insert_many(cur, sql: str, rows: list[tuple], batch: int = 20000) -> None:

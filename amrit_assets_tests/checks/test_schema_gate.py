@@ -20,6 +20,7 @@ from dagster import (
 )
 
 from amrit_assets.assets.raw_dump import raw_dump
+from amrit_assets.checks.preflight import preflight
 from amrit_assets.assets.source_schema import source_schema
 from amrit_assets.checks.schema_gate import catalog_covers_schema
 from amrit_assets.demo.schema import build_from_ddl, build_from_migrations
@@ -79,7 +80,11 @@ def resources(addr: ServerAddress, catalog: Path, data_dir: Path) -> dict:
 
 
 def gate_evaluation(result) -> AssetCheckEvaluation:
-    [evaluation] = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    [evaluation] = [
+        e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.asset_check_evaluation_data.check_name == "catalog_covers_schema"
+    ]
     return evaluation
 
 
@@ -186,10 +191,12 @@ def test_schema_drift_end_to_end(source, tmp_path, monkeypatch):
         assert f"@verified {DB} 2" in text
         covered.write_text(with_rules(text, RULES))
         res = resources(source, covered, tmp_path / "data")
-        gate = Definitions(
-            assets=[source_schema], asset_checks=[catalog_covers_schema], jobs=[schema_gate_job], resources=res
-        ).resolve_job_def("schema_gate")
-        passed = gate.execute_in_process(partition_key=DB, instance=instance)
+        with EmbeddedServer("drift-ws") as ws, EmbeddedServer("drift-uat") as uat:  # the real schema_gate job runs preflight too
+            res_all = {**res, "workspace": MySQLResource(host=ws.address.host, port=ws.address.port), "uat_server": MySQLResource(host=uat.address.host, port=uat.address.port)}
+            gate = Definitions(
+                assets=[source_schema], asset_checks=[catalog_covers_schema, preflight], jobs=[schema_gate_job], resources=res_all
+            ).resolve_job_def("schema_gate")
+            passed = gate.execute_in_process(partition_key=DB, instance=instance)
         evaluation = gate_evaluation(passed)
         assert evaluation.passed and meta(evaluation, "unresolved_count") == 0
         assert meta(evaluation, "schema_version") == "2" and meta(evaluation, "verified_version") == "2"

@@ -4,8 +4,9 @@ One ``UPDATE`` per table touches all of its personal columns at once. It is a si
 whose assignments run left to right, so the order is chosen: free text is scrubbed and dates are
 shifted while the names and ids they read are still the originals; ids are remapped last.
 ``ON UPDATE CURRENT_TIMESTAMP`` columns are assigned to themselves so they keep their values.
-Remapped ids in a unique index are parked out of range first and moved down by a second UPDATE,
-because a permutation written in place collides with rows not yet rewritten.
+Remapped ids in a unique index are written in place; only the few whose new id is also an original id
+(which would collide with a row not yet rewritten) are parked out of range and moved down by a second
+UPDATE per column, which reads only them through the column's index.
 This module only computes SQL; executing it is the asset's job.
 """
 
@@ -48,7 +49,7 @@ def plan_table(
     # Free text is scrubbed of every name and username the row holds, whether or not the rule lists them.
     row_names = [r.column.column for r in res if r.strategy in ("name", "username")]
     sets: list[tuple[int, str]] = []
-    unpark: list[str] = []
+    unpark: list[tuple[str, str]] = []
     for r in res:
         compile_ = STRATEGIES[r.strategy].compile
         if compile_ is None:
@@ -67,8 +68,8 @@ def plan_table(
     assignments = [s for _, s in sorted(sets, key=lambda x: x[0])]
     kept = [f"`{c}` = `{c}`" for c in keep_timestamps if c not in columns or STRATEGIES[columns[c]].compile is None]
     statements = [f"UPDATE {q} SET " + ",\n  ".join(assignments + kept)]
-    if unpark:
-        statements.append(f"UPDATE {q} SET " + ", ".join(unpark + kept))
+    for assignment, where in unpark:
+        statements.append(f"UPDATE {q} SET " + ", ".join([assignment] + kept) + f" WHERE {where}")
     return TablePlan(db, table, statements, columns=columns)
 
 

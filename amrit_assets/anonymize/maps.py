@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from amrit_assets.anonymize.keys import derive
-from amrit_assets.anonymize.strategies import STRATEGIES, WORK_DB, Target, as_map_text
+from amrit_assets.anonymize.strategies import POOL_FIELD, POOL_START, STRATEGIES, WORK_DB, Target, as_map_text
 from amrit_assets.anonymize.verhoeff import verhoeff_check_digit
 
 ID_KINDS = ("benregid", "beneficiary_id")
@@ -260,19 +260,17 @@ def build_maps(conn, key: bytes, id_columns: dict[str, list[MapColumn]], value_c
 
 # --- pools packed for slicing --------------------------------------------------------------------
 
-POOL_FIELD, POOL_START = "\x01", "\x03"  # never in a pool value (checked)
-
-
 def pool_entry(lower: str, value: str, alt: str) -> bytes:
     """One pool entry as the name/address strategies slice it: START lower FIELD value FIELD alt.
 
-    ``strategies.pool_pick`` removes ``START <the original, lowercased> FIELD`` from the picked entry
-    and returns the second FIELD-separated part: ``value``, or ``alt`` when the pick equals the original.
+    ``strategies.pool_pick`` removes ``START <the original, trimmed and lowercased> FIELD`` from the
+    picked entry and returns the second FIELD-separated part: ``value``, or ``alt`` when the pick
+    equals the original.
     """
-    parts = (lower, value, alt)
-    if any(POOL_FIELD in x or POOL_START in x for x in parts):
+    start, field = chr(POOL_START), chr(POOL_FIELD)
+    if any(start in x or field in x for x in (lower, value, alt)):
         raise ValueError(f"pool value {value!r} holds a separator byte")
-    return (POOL_START + lower + POOL_FIELD + value + POOL_FIELD + alt).encode("utf8")
+    return (start + lower + field + value + field + alt).encode("utf8")
 
 
 def pack_pools(cur) -> dict[str, int]:
@@ -287,14 +285,14 @@ def pack_pools(cur) -> dict[str, int]:
     cur.execute(f"SELECT pool FROM {WORK_DB}.pool_size")
     out = {}
     for (pool,) in cur.fetchall():
-        # LOWER on the server: the strategies compare it with the server's LOWER of the original.
-        cur.execute(f"SELECT i, CONVERT(LOWER(v) USING utf8mb4), v, alt FROM {WORK_DB}.`pool_{pool}` ORDER BY i")
+        # LOWER(TRIM()) on the server: the strategies compare it with the server's LOWER(TRIM()) of the original.
+        cur.execute(f"SELECT i, CONVERT(LOWER(TRIM(v)) USING utf8mb4), v, alt FROM {WORK_DB}.`pool_{pool}` ORDER BY i")
         rows = cur.fetchall()
         if [r[0] for r in rows] != list(range(len(rows))) or not rows:
             raise ValueError(f"pool {pool} is not numbered 0..n-1")
         entries = [pool_entry(lower, v, alt) for _, lower, v, alt in rows]
         w = max(len(e) for e in entries)
-        packed = b"".join(e.ljust(w, POOL_FIELD.encode()) for e in entries)
+        packed = b"".join(e.ljust(w, bytes([POOL_FIELD])) for e in entries)
         cur.execute(f"INSERT INTO {WORK_DB}.pool_packed (pool, n, w, packed) VALUES (%s, %s, %s, %s)", (pool, len(rows), w, packed))
         out[pool] = len(rows)
     return out

@@ -63,8 +63,9 @@ def keyed_hash(purpose: str, expr: str) -> str:
 
 
 def hash_int(purpose: str, expr: str) -> str:
-    """A keyed 60-bit unsigned integer."""
-    return f"CAST(CONV(SUBSTRING({keyed_hash(purpose, expr)}, 1, 15), 16, 10) AS UNSIGNED)"
+    """A keyed 32-bit unsigned integer: the CRC-32 of the keyed SHA-256 (an integer straight away,
+    without parsing hex and decimal strings; the key is in the SHA-256, the CRC only folds it)."""
+    return f"CRC32({keyed_hash(purpose, expr)})"
 
 
 def _fit(t: Target, expr: str) -> str:
@@ -84,11 +85,30 @@ def _norm(t: Target) -> str:
 
 # --- inline strategies -------------------------------------------------------------------------
 
+POOL_START, POOL_FIELD = 3, 1  # separator bytes of the packed pools (never in a pool value)
+
+
+def pool_pick(pool: str, purpose: str, t: Target) -> str:
+    """A keyed pick from a fake-value pool, never equal to the original (case-insensitively).
+
+    One keyed hash picks entry ``i`` of the pool packed by ``maps.pack_pools``; the entry is sliced out
+    of the packed binary string (an uncorrelated subquery, read once per statement), so no row lookup.
+    The entry reads ``START lower FIELD value FIELD alt``: removing ``START <original, lowercased> FIELD``
+    leaves ``value FIELD alt`` exactly when the pick equals the original, and the second FIELD-separated
+    part is then ``alt`` (the next pool entry), otherwise ``value``. One expression, so the hash is
+    computed once per value (SQL has no common subexpressions: an IF over the pick would hash again).
+    """
+    packed = f"{WORK_DB}.pool_packed k WHERE k.pool = '{pool}'"
+    idx = f"MOD({hash_int(purpose, _norm(t))}, (SELECT k.n FROM {packed}))"
+    entry = f"SUBSTRING((SELECT k.packed FROM {packed}), {idx} * (SELECT k.w FROM {packed}) + 1, (SELECT k.w FROM {packed}))"
+    start, sep = f"CHAR({POOL_START})", f"CHAR({POOL_FIELD})"  # binary strings: the slicing is by bytes
+    rest = f"REPLACE({entry}, CONCAT({start}, CONVERT({_norm(t)} USING utf8mb4), {sep}), '')"
+    return f"CONVERT(SUBSTRING_INDEX(SUBSTRING_INDEX({rest}, {sep}, 2), {sep}, -1) USING utf8mb4)"
+
+
 def _name(t: Target, p: dict[str, str]) -> str:
     pool = {"first": "first_name", "last": "last_name", "full": "full_name"}[p.get("part", "full")]
-    idx = f"MOD({hash_int('name', _norm(t))}, (SELECT n FROM {WORK_DB}.pool_size WHERE pool = '{pool}'))"
-    pick = f"(SELECT IF(LOWER(p.v) = {_norm(t)}, p.alt, p.v) FROM {WORK_DB}.pool_{pool} p WHERE p.i = {idx})"
-    return _guard(t, _fit(t, pick))
+    return _guard(t, _fit(t, pool_pick(pool, "name", t)))
 
 
 def _email(t: Target, p: dict[str, str]) -> str:
@@ -110,9 +130,7 @@ def _pincode(t: Target, p: dict[str, str]) -> str:
 
 
 def _address(t: Target, p: dict[str, str]) -> str:
-    idx = f"MOD({hash_int('addr', _norm(t))}, (SELECT n FROM {WORK_DB}.pool_size WHERE pool = 'street'))"
-    street = f"(SELECT IF(LOWER(p.v) = {_norm(t)}, p.alt, p.v) FROM {WORK_DB}.pool_street p WHERE p.i = {idx})"
-    return _guard(t, _fit(t, street))
+    return _guard(t, _fit(t, pool_pick("street", "addr", t)))
 
 
 def _date_shift(t: Target, p: dict[str, str]) -> str:
@@ -148,26 +166,44 @@ _SCRUB_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def scrub_expr(value: str, name_columns: list[str]) -> str:
+def scrub_expr(value: str, name_columns: list[str], binary: bool = False) -> str:
     """Remove e-mails, ABHA/Aadhaar/phone/long numbers, dates, and the row's own names from text.
 
     Names are replaced as written, in capitals and in lower case (REPLACE is case-sensitive and a
-    name may hold regex metacharacters, so no case-insensitive regex).
+    name may hold regex metacharacters, so no case-insensitive regex); names under 3 characters are
+    left alone.
+
+    Cheap by construction, with the same result as running every step on every value:
+    - the patterns run only on text that can hold a match, tested on the original value: the e-mail
+      pattern needs an '@'; every other pattern needs four digits in a row, and replacing a match by
+      a placeholder (no digits, spaces, '+', '-' or '/') never creates a run of digits;
+    - the names are replaced in a binary collation (``binary``: the value's own bytes), where REPLACE
+      searches bytes and reads its third argument only on a match, so the under-3-characters rule is
+      evaluated there, not once per name and variant and row.
     """
-    expr = value
-    for pattern, placeholder in _SCRUB_PATTERNS:
-        expr = f"REGEXP_REPLACE({expr}, '{pattern}', '{placeholder}')"
+    email_pattern, email_placeholder = _SCRUB_PATTERNS[0]
+    expr = f"IF(LOCATE('@', {value}) > 0, REGEXP_REPLACE({value}, '{email_pattern}', '{email_placeholder}'), {value})"
+    digits = expr
+    for pattern, placeholder in _SCRUB_PATTERNS[1:]:
+        digits = f"REGEXP_REPLACE({digits}, '{pattern}', '{placeholder}')"
+    expr = f"IF({value} REGEXP '[0-9]{{4}}', {digits}, {expr})"
+    if not name_columns:
+        return expr
+    # utf8mb4_bin: byte comparison (as REPLACE always compares) and names of any character set
+    # converted to it by the server, so a name matches exactly where it did in the value's own collation.
+    expr = f"CAST({expr} AS BINARY)" if binary else f"CONVERT({expr} USING utf8mb4) COLLATE utf8mb4_bin"
     for col in name_columns:
-        # REPLACE with an empty search string is a no-op: names under 3 characters (or NULL) change nothing.
-        n = f"IF(CHAR_LENGTH(TRIM(`{col}`)) >= 3, TRIM(`{col}`), '')"
+        n = f"TRIM(IFNULL(`{col}`, ''))"
+        keep_short = f"CHAR_LENGTH(TRIM(`{col}`)) >= 3"
         for variant in (n, f"UPPER({n})", f"LOWER({n})"):
-            expr = f"REPLACE({expr}, {variant}, '[name]')"
+            # An empty search string is a no-op; a short name is replaced by itself.
+            expr = f"REPLACE({expr}, {variant}, IF({keep_short}, '[name]', {variant}))"
     return expr
 
 
 def _scrub_text(t: Target, p: dict[str, str]) -> str:
     names = [n for n in p.get("names", "").split("|") if n]
-    return _guard(t, scrub_expr(t.q, names))
+    return _guard(t, scrub_expr(t.q, names, binary=t.is_blob))
 
 
 def _replace_text(t: Target, p: dict[str, str]) -> str:
@@ -205,27 +241,35 @@ def map_lookup(kind: str, t: Target) -> str:
     return f"(SELECT m.repl FROM {WORK_DB}.value_map m WHERE m.kind = '{kind}' AND m.orig = {as_map_text(t.q)})"
 
 
-# Ids in a unique index are first written parked above this offset, then moved down: the new ids
-# permute the old ones, so writing them directly would collide with rows not yet updated.
+# Ids in a unique index are written in place by one UPDATE: a new id that is no original id of its
+# kind cannot collide with a row not yet rewritten, so it is written directly. The few new ids that
+# are also original ids (id_map.park) are parked above this offset and moved down by a second UPDATE
+# that touches only them (``id_unpark``).
 ID_PARK_OFFSET = 4_000_000_000_000_000_000
+PARK_MARK = "~"  # text copies are parked with this prefix
 
 
 def id_lookup(kind: str, t: Target, parked: bool = False) -> str:
-    """Remapped id; text copies are looked up by their numeric value and written back as text."""
+    """Remapped id; text copies are looked up by their numeric value and written back as text.
+
+    ``parked``: the column is in a unique index, so ids flagged ``park`` in the map are parked."""
     if t.is_text or t.is_blob:
-        new = f"CAST(m.new_id AS CHAR)" if not parked else "CONCAT('~', m.new_id)"
+        new = f"IF(m.park, CONCAT('{PARK_MARK}', m.new_id), CAST(m.new_id AS CHAR))" if parked else "CAST(m.new_id AS CHAR)"
         inner = f"(SELECT {new} FROM {WORK_DB}.id_map m WHERE m.kind = '{kind}' AND m.old_id = CAST(TRIM({t.q}) AS UNSIGNED))"
         return _guard(t, f"IF(TRIM({t.q}) REGEXP '^[0-9]+$', COALESCE({inner}, {t.q}), {t.q})")
-    new = f"m.new_id + {ID_PARK_OFFSET}" if parked else "m.new_id"
+    new = f"m.new_id + IF(m.park, {ID_PARK_OFFSET}, 0)" if parked else "m.new_id"
+    if "unsigned" not in t.column_type.lower():
+        new = f"CAST({new} AS SIGNED)"  # the column's own type: no DECIMAL arithmetic in IF/COALESCE
     lookup = f"(SELECT {new} FROM {WORK_DB}.id_map m WHERE m.kind = '{kind}' AND m.old_id = {t.q})"
     return _guard(t, f"IF({t.q} < 0, {t.q}, COALESCE({lookup}, {t.q}))")
 
 
-def id_unpark(t: Target) -> str:
-    """The second step for ids in a unique index: move parked ids down to their final value."""
+def id_unpark(t: Target) -> tuple[str, str]:
+    """The second step for ids in a unique index: (assignment, WHERE) moving parked ids to their final
+    value. The WHERE is a range on the column's own index, so rows that were not parked are not read."""
     if t.is_text or t.is_blob:
-        return f"{t.q} = IF(LEFT({t.q}, 1) = '~', SUBSTRING({t.q}, 2), {t.q})"
-    return f"{t.q} = IF({t.q} >= {ID_PARK_OFFSET}, {t.q} - {ID_PARK_OFFSET}, {t.q})"
+        return f"{t.q} = SUBSTRING({t.q}, 2)", f"{t.q} LIKE '{PARK_MARK}%'"
+    return f"{t.q} = {t.q} - {ID_PARK_OFFSET}", f"{t.q} >= {ID_PARK_OFFSET}"
 
 
 def _map(kind: str) -> Callable[[Target, dict[str, str]], str]:

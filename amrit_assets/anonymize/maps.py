@@ -144,11 +144,27 @@ VALUE_KINDS: dict[str, Callable[[str, str], str]] = {
 }
 
 
+def comparable_forms(value: str) -> set[str]:
+    """The forms in which the leak check compares values: as written, lower-cased, its digits, and,
+    for more than ten digits, the last ten (a phone with its country code).
+
+    A replacement must differ from every original in every form, or the check (rightly) cannot tell
+    it from a leak: a fake Aadhaar whose last ten digits are somebody's real mobile number is one.
+    """
+    digits = re.sub(r"\D", "", value)
+    forms = {value, value.strip().lower()}
+    if len(digits) >= 8:
+        forms.add(digits)
+    if len(digits) > 10:
+        forms.add(digits[-10:])
+    return forms
+
+
 def replacements(kind: str, originals: Iterable[str], key: bytes, also_forbidden: Iterable[str] = ()) -> dict[str, str]:
     """Keyed replacement per distinct original: unique, and never any original of this kind
     (nor any value in ``also_forbidden``: the originals of the other kinds, digits-only too).
 
-    A draw that hits an original or an earlier replacement is re-drawn with the next attempt
+    A draw that hits an original (in any ``comparable_forms``) or an earlier replacement is re-drawn with the next attempt
     number, deterministically, so the same data and key always give the same map. Short values
     have few shapes (a 2-digit id has 100): after ``_STRICT_ATTEMPTS`` a replacement may equal
     another original, and after ``_SHAPE_ATTEMPTS`` it grows a digit; it never equals its own.
@@ -156,7 +172,7 @@ def replacements(kind: str, originals: Iterable[str], key: bytes, also_forbidden
     make = VALUE_KINDS[kind]
     kkey = derive(key, "map/" + kind)
     originals = sorted(set(originals))
-    forbidden = set(originals) | set(also_forbidden)
+    forbidden = set(also_forbidden).union(*(comparable_forms(o) for o in originals))
     used: set[str] = set()
     out: dict[str, str] = {}
     for orig in originals:
@@ -165,8 +181,7 @@ def replacements(kind: str, originals: Iterable[str], key: bytes, also_forbidden
             repl = make(orig, _digit_stream(kkey, kind, orig, attempt))
             if attempt >= _SHAPE_ATTEMPTS:
                 repl += _digit_stream(kkey, kind, orig, -attempt)[: 1 + (attempt - _SHAPE_ATTEMPTS) // 20]
-            digits = re.sub(r"\D", "", repl)
-            clash = repl in forbidden or (len(digits) >= 8 and digits in forbidden)
+            clash = not forbidden.isdisjoint(comparable_forms(repl))
             if repl != orig and repl not in used and (not clash or attempt >= _STRICT_ATTEMPTS):
                 break
             attempt += 1
@@ -246,8 +261,7 @@ def build_maps(conn, key: bytes, id_columns: dict[str, list[MapColumn]], value_c
                 cur.execute(collect_sql(kind, col, ids=False))
             cur.execute(f"SELECT orig FROM {WORK_DB}.value_src WHERE kind = %s", (kind,))
             originals[kind] = [r[0] for r in cur.fetchall()]
-        every_original = {v for vals in originals.values() for v in vals}
-        every_original |= {re.sub(r"\D", "", v) for v in every_original}
+        every_original = {form for vals in originals.values() for v in vals for form in comparable_forms(v)}
         for kind, cols in value_columns.items():
             mapping = replacements(kind, originals[kind], key, every_original)
             _insert_many(cur, f"INSERT INTO {WORK_DB}.value_map (kind, orig, repl) VALUES (%s, %s, %s)", [(kind, o, r) for o, r in mapping.items()])

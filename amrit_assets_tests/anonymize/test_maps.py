@@ -51,3 +51,18 @@ def test_replacements_are_deterministic_and_keyed():
 def test_pan_and_ifsc_shapes():
     assert re.fullmatch(r"[A-Z]{3}P[A-Z][0-9]{4}[A-Z]", replacements("pan", ["ABCPD1234E"], KEY)["ABCPD1234E"])
     assert re.fullmatch(r"SBIN0[0-9]{6}", replacements("ifsc", ["SBIN0001234"], KEY)["SBIN0001234"])
+
+
+def test_a_fake_aadhaar_never_ends_in_an_original_mobile_number():
+    """The leak check reads a 12-digit value's last ten digits as a phone: so must the map."""
+    from amrit_assets.anonymize.maps import comparable_forms, replacements
+
+    key = b"k" * 32
+    aadhaars = [f"2{i:010d}" + "0" for i in range(50)]
+    first = replacements("aadhaar", aadhaars, key)
+    phones = [r[-10:] for r in first.values()]  # real mobiles that happen to be those fakes' tails
+    again = replacements("aadhaar", aadhaars, key, {f for p in phones for f in comparable_forms(p)})
+    assert all(r[-10:] not in phones for r in again.values())
+    assert len(set(again.values())) == len(aadhaars) and not set(again.values()) & set(aadhaars)
+    country_code = replacements("phone", ["9876543210", "+91 98765 43211"], key)
+    assert not {r[-10:] for r in country_code.values()} & {"9876543210", "9876543211"}

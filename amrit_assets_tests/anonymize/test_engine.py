@@ -133,7 +133,7 @@ def test_shapes(anon):
     r = anon[1]
     assert re.fullmatch(r"[6-9][0-9]{9}", r["Phone"])
     assert re.fullmatch(r"[0-9]{12}", r["Aadhaar"]) and is_verhoeff_valid(r["Aadhaar"])
-    assert r["Email"].endswith("@uat.amrit.invalid")
+    assert re.fullmatch(r"user[a-p]{10}@uat\.amrit\.invalid", r["Email"])  # no digit run to mistake for a number
     assert r["Pin"][:3] == "560" and len(r["Pin"]) == 6
     assert r["Password"] is None
     assert r["RationCard"].startswith("RC") and len(r["RationCard"]) == 7
@@ -159,3 +159,12 @@ def test_a_different_key_gives_different_replacements(server, anon):
     assert other[1]["Phone"] != anon[1]["Phone"] and other[1]["BenRegID"] != anon[1]["BenRegID"]
     again = _anonymize(server, b"A" * 32)
     assert again == anon
+
+
+def test_email_and_username_pseudonyms_carry_no_digit_run(conn):
+    """A digit run in a pseudonym ('user38457291@…') is what the leak check compares with real numbers."""
+    from amrit_assets.anonymize.strategies import letters
+
+    with conn.cursor() as cur:
+        cur.execute("SELECT " + letters("'0123456789abcdef'"))
+        assert cur.fetchone()[0] == "ghijklmnopabcdef"

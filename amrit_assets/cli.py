@@ -221,7 +221,7 @@ def _refresh(args: argparse.Namespace) -> int:
 
     from dagster import DagsterInstance
 
-    from amrit_assets.failures import describe_run_failure, reason_line, redact
+    from amrit_assets.failures import redact
     from amrit_assets.refresh import RefreshFailed, run_refresh
     from amrit_assets.resources import build_resources
 
@@ -231,7 +231,7 @@ def _refresh(args: argparse.Namespace) -> int:
             report = run_refresh(instance, build_resources(), args.databases, tags=refresh_tags(os.environ), publish_uat=args.uat)
         except RefreshFailed as failed:
             _print_runs(instance, failed.report.run_ids if failed.report else [failed.run_id])
-            return _failed(reason_line(describe_run_failure(instance, failed.run_id)) if failed.run_id else str(failed))
+            return _failed(str(failed))
         except Exception as error:  # outside any run (configuration, the instance): the trace, then still one line
             traceback.print_exc()
             return _failed(f"{type(error).__name__}: {redact(str(error))}")

@@ -10,7 +10,7 @@ from dagster import AssetSelection, DagsterInstance, materialize
 
 from amrit_assets.assets import REFRESH_ASSETS
 from amrit_assets.checks import ASSET_CHECKS
-from amrit_assets.failures import STAGE_TAG
+from amrit_assets.failures import STAGE_TAG, describe_run_failure, reason_line
 from amrit_assets.jobs import AUDIT, EXTRACT, MAPPING, PUBLISH
 from amrit_assets.partitions import DATABASES
 
@@ -33,31 +33,11 @@ class RefreshFailed(RuntimeError):
         self.report = report
 
 
-def root_cause(error) -> str:
-    """The innermost error message: the one that names the problem, not Dagster's step wrapper."""
-    if error is None:
-        return "see its event log"
-    while error.cause is not None:
-        error = error.cause
-    return error.message.strip()
-
-
 def refresh_steps(databases: list[str], publish_uat: bool = True) -> list[tuple[str, AssetSelection, str | None]]:
     """``(stage, selection, database)`` in order; without UAT, publish stops at the checked, anonymized dump."""
     publish = PUBLISH if publish_uat else ANONYMIZE_ONLY
     tail = [("audit", AUDIT, None)] if publish_uat else []
     return [("extract", EXTRACT, db) for db in databases] + [("mapping", MAPPING, None)] + [("publish", publish, db) for db in databases] + tail
-
-
-def failed_checks(result) -> str:
-    """Which checks failed, with their ``problems`` metadata when they give one (names and counts only)."""
-    parts = []
-    for ev in result.get_asset_check_evaluations():
-        if not ev.passed:
-            problems = ev.metadata.get("problems")
-            detail = f" ({problems.value})" if problems is not None else ""
-            parts.append(f"check {ev.check_name} on {ev.asset_key.to_user_string()} failed{detail}")
-    return "; ".join(parts)
 
 
 def run_refresh(
@@ -88,11 +68,9 @@ def run_refresh(
         )
         report.run_ids.append(result.run_id)
         if not result.success:
-            failure = next((e for e in result.all_events if e.is_step_failure), None)
-            error = failure.step_failure_data.error if failure and failure.step_failure_data else None
-            raise RefreshFailed(
-                f"run {result.run_id} ({db or 'all databases'}) failed: {failed_checks(result) or root_cause(error)}", run_id=result.run_id, database=db, report=report
-            )
+            # names the failed checks (with their problems) or the root cause, data values masked
+            reason = reason_line(describe_run_failure(instance, result.run_id))
+            raise RefreshFailed(reason, run_id=result.run_id, database=db, report=report)
         for stat in instance.get_run_step_stats(result.run_id):
             if stat.start_time and stat.end_time:
                 report.stage_seconds[stat.step_key] = report.stage_seconds.get(stat.step_key, 0.0) + stat.end_time - stat.start_time

@@ -49,7 +49,7 @@ _SOURCE_DB = re.compile(rb"^-- Host: .*Database: (\S+)")
 _SANDBOX = b"/*M!999999\\- enable the sandbox mode */"
 # /*!50106 EVENT `e` ON SCHEDULE ... ON COMPLETION NOT PRESERVE ENABLE [COMMENT '..'] DO ...: status before DO
 _EVENT_NAME = re.compile(rb"/\*!50106 EVENT\s+`((?:[^`]|``)+)`")
-_EVENT_STATUS = re.compile(rb"\b(ENABLE|DISABLE ON SLAVE|DISABLE ON REPLICA|DISABLE)\b")
+_EVENT_STATUS = re.compile(r"\b(ENABLE|DISABLE ON SLAVE|DISABLE ON REPLICA|DISABLE)\b")
 # Which object a failed CREATE VIEW missed: "Table 'db.t' doesn't exist", "FUNCTION db.f does not exist", ...
 _MISSING = (
     re.compile(r"'([^'.]+)\.([^']+)' doesn't exist"),
@@ -159,15 +159,8 @@ class DumpFilter:
 
     def _disabled_event(self, name: str, line: bytes) -> bytes:
         """Create the event DISABLEd, remembering whether the dump had it enabled."""
-        head, sep, body = line.partition(b" DO ")
-        status = list(_EVENT_STATUS.finditer(head))
-        self.events_enabled[name] = not status or status[-1].group(1) == b"ENABLE"  # no status written: enabled
-        if status:
-            last = status[-1]
-            head = head[: last.start()] + b"DISABLE" + head[last.end() :]
-        else:
-            head += b" DISABLE"
-        return head + sep + body
+        sql, self.events_enabled[name] = with_event_status(line.decode("utf-8", "surrogateescape"), enabled=False)
+        return sql.encode("utf-8", "surrogateescape")
 
     def _collect_view(self, line: bytes) -> None:
         self._view.append(line)
@@ -185,15 +178,35 @@ class DumpFilter:
 # --- views, on the target server ------------------------------------------------------------------
 
 
-def _q(name: str) -> str:
+def quote_name(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
+
+
+def requalify_sql(sql: str, source_db: str, target_db: str) -> str:
+    """An object moved to another database: its references to its own database follow it."""
+    return sql.replace(f"{quote_name(source_db)}.", f"{quote_name(target_db)}.")
 
 
 def requalify(view: ViewStatement, source_db: str | None, target_db: str) -> ViewStatement:
     """A dump restored under another name: its views' own-database references follow it."""
     if not source_db or source_db == target_db:
         return view
-    return ViewStatement(view.name, view.session, view.sql.replace(f"{_q(source_db)}.", f"{_q(target_db)}."))
+    return ViewStatement(view.name, view.session, requalify_sql(view.sql, source_db, target_db))
+
+
+def strip_definer(sql: str) -> str:
+    """A statement without its DEFINER clause (the object then belongs to whoever creates it)."""
+    return rewrite_ddl(sql.encode("utf-8", "surrogateescape"), mariadb=False).decode("utf-8", "surrogateescape")
+
+
+def with_event_status(sql: str, enabled: bool) -> tuple[str, bool]:
+    """A CREATE EVENT with its status (the last ENABLE/DISABLE before ``DO``) set; and whether it was enabled."""
+    head, sep, body = sql.partition(" DO ")
+    status = list(_EVENT_STATUS.finditer(head))
+    was_enabled = not status or status[-1].group(1).upper() == "ENABLE"  # no status written: enabled
+    word = "ENABLE" if enabled else "DISABLE"
+    head = head[: status[-1].start()] + word + head[status[-1].end() :] if status else head + " " + word
+    return head + sep + body, was_enabled
 
 
 def _missing_object(error: pymysql.MySQLError) -> tuple[str, str] | None:
@@ -206,12 +219,12 @@ def _missing_object(error: pymysql.MySQLError) -> tuple[str, str] | None:
 
 def _create(cur, db: str, view: ViewStatement) -> None:
     """CREATE one view under the session settings it was dumped with, then restore the session."""
-    cur.execute(f"USE {_q(db)}")
+    cur.execute(f"USE {quote_name(db)}")
     cur.execute("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO'")  # what mysqldump's header sets
     try:
         for stmt in view.session:
             cur.execute(stmt)
-        cur.execute(f"DROP VIEW IF EXISTS {_q(view.name)}")  # the dump's placeholder, or an earlier attempt
+        cur.execute(f"DROP VIEW IF EXISTS {quote_name(view.name)}")  # the dump's placeholder, or an earlier attempt
         cur.execute(view.sql)
     finally:
         cur.execute("SET NAMES utf8mb4")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,7 +25,18 @@ from pathlib import Path
 from amrit_assets.resources.dumps import RestoreResult
 from amrit_assets.resources.inspect import base_tables, row_counts
 from amrit_assets.resources.mysql import ServerAddress, connect
-from amrit_assets.resources.portable import ViewStatement, create_views, forget_pending, pending_views, retry_pending_views, take_pending_views
+from amrit_assets.resources.portable import (
+    ViewStatement,
+    create_views,
+    forget_pending,
+    pending_views,
+    quote_name,
+    requalify_sql,
+    retry_pending_views,
+    strip_definer,
+    take_pending_views,
+    with_event_status,
+)
 
 CONTROL_DB = "amrit_uat_control"
 JOURNAL_DDL = (
@@ -48,8 +58,6 @@ OBJECTS_SQL = {
 }
 # SHOW CREATE ... returns (name, [sql_mode,] statement, ...): where the statement and sql_mode sit per kind.
 _SHOW = {"VIEW": (1, None), "TRIGGER": (2, 1), "PROCEDURE": (2, 1), "FUNCTION": (2, 1), "EVENT": (3, 1)}
-_DEFINER = re.compile(r"DEFINER\s*=\s*(`[^`]*`|'[^']*'|\S+?)@(`[^`]*`|'[^']*'|\S+)\s*", re.IGNORECASE)
-_EVENT_STATUS = re.compile(r"\b(ENABLE|DISABLE ON SLAVE|DISABLE ON REPLICA|DISABLE)\b(?=\s+(COMMENT\s+'(?:[^']|'')*'\s+)?DO\b)", re.IGNORECASE)
 
 
 class SwapError(RuntimeError):
@@ -76,10 +84,6 @@ def previous_name(db: str) -> str:
 
 def swap_name(db: str) -> str:
     return f"{db}__amrit_swap"
-
-
-def _q(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
 
 
 def _schema_exists(cur, db: str) -> bool:
@@ -110,10 +114,10 @@ def definitions(cur, db: str, kinds: tuple[str, ...] = tuple(OBJECTS_SQL)) -> di
         items = []
         for row in rows:
             name = row[0]
-            cur.execute(f"SHOW CREATE {kind} {_q(db)}.{_q(name)}")
+            cur.execute(f"SHOW CREATE {kind} {quote_name(db)}.{quote_name(name)}")
             shown = cur.fetchone()
             stmt_at, mode_at = _SHOW[kind]
-            item = {"name": name, "sql": _DEFINER.sub("", shown[stmt_at]), "sql_mode": shown[mode_at] if mode_at else None}
+            item = {"name": name, "sql": strip_definer(shown[stmt_at]), "sql_mode": shown[mode_at] if mode_at else None}
             if kind == "EVENT":
                 item["enabled"] = row[1] == "ENABLED"
             if kind == "TRIGGER":
@@ -124,15 +128,10 @@ def definitions(cur, db: str, kinds: tuple[str, ...] = tuple(OBJECTS_SQL)) -> di
     return out
 
 
-def _requalify(sql: str, src: str, dst: str) -> str:
-    """Point references to the database the object came from at the one it moves to."""
-    return sql.replace(f"{_q(src)}.", f"{_q(dst)}.")
-
-
 def _drop_objects(cur, db: str, objects: dict[str, list[dict]]) -> None:
     for kind in ("EVENT", "TRIGGER", "VIEW", "PROCEDURE", "FUNCTION"):
         for item in objects.get(kind, []):
-            cur.execute(f"DROP {kind} IF EXISTS {_q(db)}.{_q(item['name'])}")
+            cur.execute(f"DROP {kind} IF EXISTS {quote_name(db)}.{quote_name(item['name'])}")
 
 
 def _create_objects(cur, db: str, origin: str, objects: dict[str, list[dict]], events_enabled: bool) -> None:
@@ -148,17 +147,17 @@ def _create_objects(cur, db: str, origin: str, objects: dict[str, list[dict]], e
             items = objects.get(kind, [])
             if kind == "VIEW" and items:
                 views = [
-                    ViewStatement(v["name"], tuple(v.get("session") or (f"SET SESSION sql_mode = '{v['sql_mode'] or mode}'",)), _requalify(v["sql"], origin, db))
+                    ViewStatement(v["name"], tuple(v.get("session") or (f"SET SESSION sql_mode = '{v['sql_mode'] or mode}'",)), requalify_sql(v["sql"], origin, db))
                     for v in items
                 ]
                 create_views(cur.connection, db, views)
                 continue
-            cur.execute(f"USE {_q(db)}")
+            cur.execute(f"USE {quote_name(db)}")
             for item in items:
-                sql = _requalify(item["sql"], origin, db)
+                sql = requalify_sql(item["sql"], origin, db)
                 if kind == "EVENT":
-                    sql = _EVENT_STATUS.sub("ENABLE" if events_enabled and item.get("enabled") else "DISABLE", sql, count=1)
-                cur.execute(f"DROP {kind} IF EXISTS {_q(db)}.{_q(item['name'])}")
+                    sql, _ = with_event_status(sql, enabled=bool(events_enabled and item.get("enabled")))
+                cur.execute(f"DROP {kind} IF EXISTS {quote_name(db)}.{quote_name(item['name'])}")
                 cur.execute("SET SESSION sql_mode = %s", (item["sql_mode"] if item["sql_mode"] is not None else mode,))
                 cur.execute(sql)
     finally:
@@ -186,7 +185,7 @@ def _disable_events(cur, db: str) -> None:
     cur.execute(OBJECTS_SQL["EVENT"], (db,))
     for name, status in cur.fetchall():
         if status == "ENABLED":
-            cur.execute(f"ALTER EVENT {_q(db)}.{_q(name)} DISABLE")
+            cur.execute(f"ALTER EVENT {quote_name(db)}.{quote_name(name)} DISABLE")
 
 
 def _exchange_sql(db: str, incoming: str, outgoing: str, current: list[str], new: list[str], marker: str) -> str:
@@ -196,11 +195,11 @@ def _exchange_sql(db: str, incoming: str, outgoing: str, current: list[str], new
     database inside the same statement (the classic a->tmp, b->a, tmp->b swap).
     """
     via = swap_name(db) if incoming == outgoing else outgoing
-    parts = [f"{_q(db)}.{_q(t)} TO {_q(via)}.{_q(t)}" for t in current]
-    parts += [f"{_q(incoming)}.{_q(t)} TO {_q(db)}.{_q(t)}" for t in new]
+    parts = [f"{quote_name(db)}.{quote_name(t)} TO {quote_name(via)}.{quote_name(t)}" for t in current]
+    parts += [f"{quote_name(incoming)}.{quote_name(t)} TO {quote_name(db)}.{quote_name(t)}" for t in new]
     if via != outgoing:
-        parts += [f"{_q(via)}.{_q(t)} TO {_q(outgoing)}.{_q(t)}" for t in current]
-    parts.append(f"`{CONTROL_DB}`.{_q('pending_' + marker)} TO `{CONTROL_DB}`.{_q('done_' + marker)}")
+        parts += [f"{quote_name(via)}.{quote_name(t)} TO {quote_name(outgoing)}.{quote_name(t)}" for t in current]
+    parts.append(f"`{CONTROL_DB}`.{quote_name('pending_' + marker)} TO `{CONTROL_DB}`.{quote_name('done_' + marker)}")
     return "RENAME TABLE " + ", ".join(parts)
 
 
@@ -238,12 +237,12 @@ def exchange(
     outgoing = previous_name(db)
     with conn.cursor() as cur:
         _ensure_control(cur)
-        cur.execute(f"CREATE DATABASE IF NOT EXISTS {_q(db)} DEFAULT CHARACTER SET utf8mb4")
+        cur.execute(f"CREATE DATABASE IF NOT EXISTS {quote_name(db)} DEFAULT CHARACTER SET utf8mb4")
         if incoming != outgoing:
-            cur.execute(f"DROP DATABASE IF EXISTS {_q(outgoing)}")
-        cur.execute(f"CREATE DATABASE IF NOT EXISTS {_q(outgoing)}")
-        cur.execute(f"DROP DATABASE IF EXISTS {_q(swap_name(db))}")
-        cur.execute(f"CREATE DATABASE {_q(swap_name(db))}")
+            cur.execute(f"DROP DATABASE IF EXISTS {quote_name(outgoing)}")
+        cur.execute(f"CREATE DATABASE IF NOT EXISTS {quote_name(outgoing)}")
+        cur.execute(f"DROP DATABASE IF EXISTS {quote_name(swap_name(db))}")
+        cur.execute(f"CREATE DATABASE {quote_name(swap_name(db))}")
         objects = {"current": definitions(cur, db), "incoming": definitions(cur, incoming)}
         if events_enabled is None and incoming == outgoing:
             cur.execute(f"SELECT name, enabled FROM `{CONTROL_DB}`.previous_events WHERE db = %s", (db,))
@@ -254,7 +253,7 @@ def exchange(
         objects["incoming"]["VIEW"] += [{"name": v.name, "sql": v.sql, "sql_mode": None, "session": list(v.session)} for v in waiting_views]
         token = secrets.token_hex(8)
         _set_journal(cur, db, "swapping", incoming, token, objects)
-        cur.execute(f"CREATE TABLE `{CONTROL_DB}`.{_q('pending_' + token)} (id INT)")
+        cur.execute(f"CREATE TABLE `{CONTROL_DB}`.{quote_name('pending_' + token)} (id INT)")
         checkpoint("journaled")
         _disable_events(cur, db)
         _disable_events(cur, incoming)
@@ -282,9 +281,9 @@ def _finish(conn, db: str) -> dict[str, int]:
         forget_pending(conn, db)  # views the old state was waiting for
         _create_objects(cur, db, incoming, objects["incoming"], events_enabled=True)
         if incoming != outgoing:
-            cur.execute(f"DROP DATABASE IF EXISTS {_q(incoming)}")
-        cur.execute(f"DROP DATABASE IF EXISTS {_q(swap_name(db))}")
-        cur.execute(f"DROP TABLE IF EXISTS `{CONTROL_DB}`.{_q('done_' + j['token'])}")
+            cur.execute(f"DROP DATABASE IF EXISTS {quote_name(incoming)}")
+        cur.execute(f"DROP DATABASE IF EXISTS {quote_name(swap_name(db))}")
+        cur.execute(f"DROP TABLE IF EXISTS `{CONTROL_DB}`.{quote_name('done_' + j['token'])}")
         _set_journal(cur, db, "done", incoming)
     retry_pending_views(conn)  # views elsewhere in UAT that were waiting for this database
     counts = {kind.lower() + "s": len(items) for kind, items in objects["incoming"].items()}
@@ -301,9 +300,9 @@ def _abort(conn, db: str) -> None:
             part = objects.get(key, {})
             if _schema_exists(cur, where):
                 _create_objects(cur, where, where, {"TRIGGER": part.get("TRIGGER", []), "EVENT": part.get("EVENT", [])}, enabled)
-        cur.execute(f"DROP TABLE IF EXISTS `{CONTROL_DB}`.{_q('pending_' + j['token'])}")
+        cur.execute(f"DROP TABLE IF EXISTS `{CONTROL_DB}`.{quote_name('pending_' + j['token'])}")
         if incoming == shadow_name(db):
-            cur.execute(f"DROP DATABASE IF EXISTS {_q(incoming)}")
+            cur.execute(f"DROP DATABASE IF EXISTS {quote_name(incoming)}")
         _set_journal(cur, db, "aborted", incoming)
 
 
@@ -314,11 +313,11 @@ def recover(conn, db: str) -> str:
         j = _journal(cur, db)
         if j is None or j["state"] in ("done", "aborted"):
             if _schema_exists(cur, shadow_name(db)):
-                cur.execute(f"DROP DATABASE {_q(shadow_name(db))}")
+                cur.execute(f"DROP DATABASE {quote_name(shadow_name(db))}")
                 return "dropped an unfinished shadow database"
             return ""
         if j["state"] == "restoring":
-            cur.execute(f"DROP DATABASE IF EXISTS {_q(shadow_name(db))}")
+            cur.execute(f"DROP DATABASE IF EXISTS {quote_name(shadow_name(db))}")
             _set_journal(cur, db, "aborted", j["incoming"])
             return "dropped a shadow database whose restore was interrupted; UAT kept its data"
         renamed = _table_exists(cur, CONTROL_DB, "done_" + j["token"])
@@ -351,7 +350,7 @@ def publish(
         if counts != expected_rows:
             differ = sorted(t for t in set(counts) | set(expected_rows) if counts.get(t) != expected_rows.get(t))
             with conn.cursor() as cur:
-                cur.execute(f"DROP DATABASE IF EXISTS {_q(shadow)}")
+                cur.execute(f"DROP DATABASE IF EXISTS {quote_name(shadow)}")
                 _set_journal(cur, db, "aborted", shadow)
             raise SwapError(
                 f"the restored shadow of {db} differs from the anonymized database in {len(differ)} tables "

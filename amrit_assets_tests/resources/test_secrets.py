@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from amrit_assets.resources.dumps import dump_database, restore_database
 from amrit_assets.resources.mysql import ServerAddress, connect
 
-PASSWORD = "pw-Secret-7781"
+PASSWORD = "pw-" + secrets.token_hex(8)  # made up per run for a throwaway server: a fixture, not a secret
 
 
 @pytest.fixture

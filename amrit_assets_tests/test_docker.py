@@ -275,11 +275,11 @@ def test_dockerfiles_pin_the_project_dagster_versions():
     user_image = (DOCKER / "Dockerfile_user_code").read_text()
     assert re.search(r"^FROM python:3\.11-slim", user_image, re.M)
     assert re.search(r"^FROM python:3\.11-slim", dagster_image, re.M)
-    # the project (and so pyproject's pins) is what the user code image installs
-    assert re.search(r"pip install (-e )?\.(\s|$)", user_image)
+    # the project (and so pyproject's pins, within the lock) is what the user code image installs, not editable
+    assert re.search(r"pip install -c requirements\.lock \.(\s|$)", user_image)
     for name, version in _pins(user_image).items():
         assert project.get(name) == version, name
-    for src in ("pyproject.toml", "amrit_assets/", "sql/", "workspace.yaml"):
+    for src in ("pyproject.toml", "requirements.lock", "amrit_assets/", "sql/", "workspace.yaml"):
         assert re.search(rf"^COPY .*{re.escape(src)}", user_image, re.M), src
     assert "mariadb-client" in user_image or "mysql-client" in user_image
 

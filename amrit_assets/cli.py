@@ -56,11 +56,13 @@ def _demo(args: argparse.Namespace) -> int:
         uat = demo.servers["uat"]
         print(f"\nUAT server: mysql --socket={uat.unix_socket} -uroot   (or 127.0.0.1:{uat.port})")
         print(f"anonymized dumps: {data_dir / 'anonymized'}")
-        print(f"Dagster runs and metadata: DAGSTER_HOME={dagster_home} dagster dev -w {ROOT / 'workspace.yaml'}")
+        # The venv's own dagster: `./run demo --ui` runs from a shell whose PATH has no venv in it.
+        dagster = str(Path(sys.executable).parent / "dagster")
+        print(f"Dagster runs and metadata: DAGSTER_HOME={dagster_home} {dagster} dev -w {ROOT / 'workspace.yaml'}")
         if args.ui:
-            print("\nstarting the Dagster UI on http://127.0.0.1:3000 (Ctrl-C stops it and the servers)", flush=True)
+            print(f"\nstarting the Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C stops it and the servers)", flush=True)
             try:
-                subprocess.run(["dagster", "dev", "-w", str(ROOT / "workspace.yaml"), "-p", str(args.port)], env=os.environ.copy())
+                subprocess.run([dagster, "dev", "-w", str(ROOT / "workspace.yaml"), "-p", str(args.port)], env=os.environ.copy())
             except KeyboardInterrupt:
                 pass
         else:

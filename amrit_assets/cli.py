@@ -267,10 +267,13 @@ def _preflight(args: argparse.Namespace) -> int:
 def _uat(args: argparse.Namespace) -> int:
     from amrit_assets.resources import server_address
     from amrit_assets.resources.mysql import ServerConnectionError
+    from amrit_assets.resources.safety import UnsafeTargetError, require_safe_targets
     from amrit_assets.resources.swap import SwapError, rollback, status
 
     uat = server_address("uat")
     try:
+        if args.action == "rollback":  # it writes: prove UAT is not the source first
+            require_safe_targets(server_address("source"), {"workspace": server_address("workspace"), "uat": uat})
         for db in args.databases:
             if args.action == "status":
                 s = status(uat, db)
@@ -278,7 +281,7 @@ def _uat(args: argparse.Namespace) -> int:
             else:
                 report = rollback(uat, db)
                 print(f"{db}: rolled back to the previous state ({report.tables} tables, {report.rows} rows); the replaced state is kept")
-    except (SwapError, ServerConnectionError) as e:
+    except (SwapError, ServerConnectionError, UnsafeTargetError) as e:
         print(f"amrit-anon uat {args.action}: {e}", file=sys.stderr)
         return 1
     return 0

@@ -14,6 +14,7 @@ from amrit_assets.anonymize.resolve import resolve_live
 from amrit_assets.checks.integrity import record_baselines
 from amrit_assets.partitions import DATABASES
 from amrit_assets.resources.mysql import MySQLResource
+from amrit_assets.resources.safety import require_safe_targets
 from amrit_assets.resources.settings import RefreshSettings
 
 
@@ -22,8 +23,12 @@ class MappingError(RuntimeError):
 
 
 @asset(deps=["staging"], group_name="refresh", kinds={"mysql"})
-def benregid_mapping(context: AssetExecutionContext, workspace: MySQLResource, settings: RefreshSettings) -> MaterializeResult:
+def benregid_mapping(
+    context: AssetExecutionContext, source: MySQLResource, workspace: MySQLResource, uat_server: MySQLResource, settings: RefreshSettings
+) -> MaterializeResult:
     """BenRegID/BeneficiaryID → new id (keyed bijection) and phone/Aadhaar/... value maps, for all databases."""
+    # config may have changed since preflight: never write to the source
+    require_safe_targets(source.address, {"workspace": workspace.address, "uat": uat_server.address})
     key = settings.key()
     start = time.monotonic()
     conn = workspace.connect()

@@ -273,7 +273,7 @@ def _uat(args: argparse.Namespace) -> int:
     uat = server_address("uat")
     try:
         if args.action == "rollback":  # it writes: prove UAT is not the source first
-            require_safe_targets(server_address("source"), {"workspace": server_address("workspace"), "uat": uat})
+            require_safe_targets(server_address("source"), {"uat": uat})
         for db in args.databases:
             if args.action == "status":
                 s = status(uat, db)

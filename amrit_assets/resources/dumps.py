@@ -245,12 +245,13 @@ def _is_encrypted(src: BinaryIO) -> bool:
 
 
 @contextlib.contextmanager
-def sealed_copy(path: Path, expected_sha256: str | None) -> Iterator[BinaryIO]:
+def sealed_copy(path: Path, expected_sha256: str | None, require_encrypted: bool = False) -> Iterator[BinaryIO]:
     """The dump's bytes in a private, already-unlinked copy, hashed as they are copied.
 
     Every check and the restore then read this copy, which nothing else can open or change: the
     bytes restored are the bytes whose hash was compared (swapping or rewriting ``path`` after the
-    check changes nothing). A hash that differs from ``expected_sha256`` is refused here.
+    check changes nothing). A plaintext file where ``require_encrypted`` and a hash that differs from
+    ``expected_sha256`` are refused here.
     """
     if not path.exists():
         raise DumpError(f"dump {path} does not exist: materialize its dump asset first")
@@ -258,6 +259,12 @@ def sealed_copy(path: Path, expected_sha256: str | None) -> Iterator[BinaryIO]:
         out = _Hashing(copy)
         for block in iter(lambda: src.read(CHUNK_SIZE), b""):
             out.write(block)
+        if require_encrypted and not _is_encrypted(copy):
+            raise DumpError(
+                f"dump {path} is not an amrit-anon encrypted dump (no AMRITENC header): a raw dump is only ever written "
+                "encrypted, so this file was not written by raw_dump. Fix: delete it and materialize raw_dump again; "
+                "the target database was not touched"
+            )
         if expected_sha256 is not None and out.sha.hexdigest() != expected_sha256:
             raise DumpError(
                 f"dump {path} is not the dump that was recorded: its sha256 {out.sha.hexdigest()[:12]}… differs from "
@@ -269,18 +276,12 @@ def sealed_copy(path: Path, expected_sha256: str | None) -> Iterator[BinaryIO]:
         yield copy
 
 
-def _verify(src: BinaryIO, path: Path, key: bytes | None, require_encrypted: bool) -> bool:
-    """Refuse an empty, unencrypted (when required), undecryptable or truncated dump; True if encrypted."""
+def _verify(src: BinaryIO, path: Path, key: bytes | None) -> bool:
+    """Refuse an empty, undecryptable or truncated dump; True if it is encrypted."""
     size = os.fstat(src.fileno()).st_size
     if size == 0:
         raise DumpError(f"dump {path} is empty: re-run the dump")
     encrypted = _is_encrypted(src)
-    if require_encrypted and not encrypted:
-        raise DumpError(
-            f"dump {path} is not an amrit-anon encrypted dump (no AMRITENC header): a raw dump is only ever written "
-            "encrypted, so this file was not written by raw_dump. Fix: delete it and materialize raw_dump again; "
-            "the target database was not touched"
-        )
     if encrypted:
         tail = b""
         for chunk in _decrypted(src, path, _require_key(path, key), "The target database was not touched."):
@@ -296,8 +297,8 @@ def _verify(src: BinaryIO, path: Path, key: bytes | None, require_encrypted: boo
 
 def verify_dump(path: Path, *, key: bytes | None = None, expected_sha256: str | None = None, require_encrypted: bool = False) -> None:
     """Refuse a missing, empty, unrecorded, undecryptable or truncated dump before anything is dropped."""
-    with sealed_copy(path, expected_sha256) as src:
-        _verify(src, path, key, require_encrypted)
+    with sealed_copy(path, expected_sha256, require_encrypted) as src:
+        _verify(src, path, key)
 
 
 # --- restore ------------------------------------------------------------------------------------------
@@ -374,8 +375,8 @@ def restore_dump(
     refused (``portable.ClientCommandError``): ``db`` is then dropped, incomplete.
     """
     binary = _client("mysql", "mariadb")
-    with sealed_copy(path, expected_sha256) as src:
-        encrypted = _verify(src, path, key, require_encrypted)
+    with sealed_copy(path, expected_sha256, require_encrypted) as src:
+        encrypted = _verify(src, path, key)
         start = time.monotonic()
         conn = connect(addr)
         try:

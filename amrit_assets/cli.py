@@ -13,11 +13,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -217,6 +219,34 @@ def _refresh(args: argparse.Namespace) -> int:
     if problem:
         print(f"amrit-anon refresh: refused: {problem}", file=sys.stderr)
         return REFRESH_EXIT_REFUSED
+    from amrit_assets.resources.refresh_lock import LOCK_TAG, RefreshLocked
+
+    with contextlib.ExitStack() as held:
+        try:
+            token = held.enter_context(hold_refresh_lock(refresh_tags(os.environ)["amrit/trigger"]))
+        except RefreshLocked as locked:
+            print(f"amrit-anon refresh: refused: {locked}", file=sys.stderr)
+            return REFRESH_EXIT_REFUSED
+        tags = {**refresh_tags(os.environ), **({LOCK_TAG: token} if token else {})}
+        return _run_locked(args, tags)
+
+
+def hold_refresh_lock(who: str) -> contextlib.AbstractContextManager[str | None]:
+    """The refresh lock on workspace and UAT, once they are proven not to be the source (else preflight refuses the run)."""
+    from amrit_assets.resources import server_address
+    from amrit_assets.resources.mysql import ServerConnectionError
+    from amrit_assets.resources.refresh_lock import refresh_lock
+    from amrit_assets.resources.safety import UnsafeTargetError, require_safe_targets
+
+    targets = {"workspace": server_address("workspace"), "uat": server_address("uat")}
+    try:
+        require_safe_targets(server_address("source"), targets)
+    except (UnsafeTargetError, ServerConnectionError):
+        return contextlib.nullcontext(None)  # nothing is locked on a server that may be the source
+    return refresh_lock(targets, f"{who} {uuid.uuid4().hex[:12]}")
+
+
+def _run_locked(args: argparse.Namespace, tags: dict[str, str]) -> int:
     import traceback
 
     from dagster import DagsterInstance
@@ -228,7 +258,7 @@ def _refresh(args: argparse.Namespace) -> int:
     print(f"refreshing {', '.join(args.databases)}{'' if args.uat else ' (UAT untouched: --no-uat)'} ...", flush=True)
     with DagsterInstance.get() as instance:
         try:
-            report = run_refresh(instance, build_resources(), args.databases, tags=refresh_tags(os.environ), publish_uat=args.uat)
+            report = run_refresh(instance, build_resources(), args.databases, tags=tags, publish_uat=args.uat)
         except RefreshFailed as failed:
             _print_runs(instance, failed.report.run_ids if failed.report else [failed.run_id])
             return _failed(str(failed))

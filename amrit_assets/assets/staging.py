@@ -18,7 +18,8 @@ from amrit_assets.checks.guard import latest_metadata
 from amrit_assets.resources.dumps import DumpError, apply_retention, restore_dump
 from amrit_assets.resources.inspect import row_counts
 from amrit_assets.resources.mysql import MySQLResource
-from amrit_assets.resources.safety import require_safe_targets
+from amrit_assets.resources.refresh_lock import POOL
+from amrit_assets.resources.safety import writes_to_targets
 from amrit_assets.resources.settings import RefreshSettings
 
 
@@ -33,14 +34,13 @@ def recorded_sha256(instance: DagsterInstance, db: str, path: Path) -> str:
     return str(sha)
 
 
-@asset(partitions_def=database_partitions, deps=["raw_dump"], group_name="refresh", kinds={"mysql"})
+@asset(partitions_def=database_partitions, deps=["raw_dump"], group_name="refresh", kinds={"mysql"}, pool=POOL)
+@writes_to_targets
 def staging(
     context: AssetExecutionContext, source: MySQLResource, workspace: MySQLResource, uat_server: MySQLResource, settings: RefreshSettings
 ) -> MaterializeResult:
     """A staging copy of the source database on the workspace server (still holds PII)."""
     db = context.partition_key
-    # config may have changed since preflight: never restore a PII copy onto the source or onto UAT
-    require_safe_targets(source.address, {"workspace": workspace.address, "uat": uat_server.address})
     path = settings.raw_dump_path(db)
     restored = restore_dump(workspace.address, db, path, key=settings.key(), expected_sha256=recorded_sha256(context.instance, db, path), require_encrypted=True)
     retention = apply_retention(path.parent, settings.raw_retention_hours(), restored=path)

@@ -14,18 +14,19 @@ from amrit_assets.checks.refresh_checks import ANONYMIZED_CHECKS
 from amrit_assets.partitions import database_partitions
 from amrit_assets.resources.dumps import restore_dump
 from amrit_assets.resources.mysql import MySQLResource
-from amrit_assets.resources.safety import require_safe_targets
+from amrit_assets.resources.refresh_lock import POOL
+from amrit_assets.resources.safety import writes_to_targets
 from amrit_assets.resources.swap import publish
 from amrit_assets.resources.settings import RefreshSettings
 
 
-@asset(partitions_def=database_partitions, deps=["anonymized_dump"], group_name="refresh", kinds={"mysql"})
+@asset(partitions_def=database_partitions, deps=["anonymized_dump"], group_name="refresh", kinds={"mysql"}, pool=POOL)
+@writes_to_targets
 def uat(
     context: AssetExecutionContext, source: MySQLResource, workspace: MySQLResource, uat_server: MySQLResource, settings: RefreshSettings
 ) -> MaterializeResult:
     """The UAT database, refreshed from the anonymized dump whose checks passed."""
     db = context.partition_key
-    require_safe_targets(source.address, {"workspace": workspace.address, "uat": uat_server.address})
     checked_run = require_checks_passed(context.instance, "anonymized", ANONYMIZED_CHECKS, db)
     dump = latest_metadata(context.instance, "anonymized_dump", db)
     path = settings.dump_path("anonymized", db)

@@ -171,6 +171,11 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
+def partial_path(path: Path) -> Path:
+    """Where a dump is written until complete: one per process, so two writers never share one."""
+    return path.with_name(f"{path.name}.{os.getpid()}.partial")
+
+
 def dump_database(addr: ServerAddress, db: str, path: Path, *, key: bytes | None = None) -> DumpResult:
     """Consistent snapshot of one database, written to ``path`` (replaced only when complete).
 
@@ -178,7 +183,7 @@ def dump_database(addr: ServerAddress, db: str, path: Path, *, key: bytes | None
     """
     binary = _client("mysqldump", "mariadb-dump")
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
+    partial = partial_path(path)
     start = time.monotonic()
     with client_defaults_file(addr) as cnf, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen([binary, f"--defaults-extra-file={cnf}", *_dump_args(binary), db], stdout=subprocess.PIPE, stderr=err)

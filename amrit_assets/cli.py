@@ -38,7 +38,8 @@ def _demo(args: argparse.Namespace) -> int:
     dagster_home.mkdir(parents=True, exist_ok=True)
     instance_yaml = dagster_home / "dagster.yaml"
     if not instance_yaml.exists():
-        instance_yaml.write_text("telemetry:\n  enabled: false\n")
+        # the refresh's writing steps (pool amrit_refresh) one at a time: a second run from the UI queues
+        instance_yaml.write_text("telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n    granularity: run\n")
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     start = time.monotonic()
     print(f"starting throwaway servers and generating {args.beneficiaries} beneficiaries ...", flush=True)

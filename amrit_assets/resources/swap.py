@@ -188,14 +188,17 @@ def _disable_events(cur, db: str) -> None:
             cur.execute(f"ALTER EVENT {quote_name(db)}.{quote_name(name)} DISABLE")
 
 
-def _exchange_sql(db: str, incoming: str, outgoing: str, current: list[str], new: list[str], marker: str) -> str:
+def _exchange_sql(db: str, incoming: str, outgoing: str, current: list[str], new: list[str], marker: str, discarded: list[str] = ()) -> str:
     """One RENAME TABLE: db's tables out, incoming's in, and the control marker, all or nothing.
 
     A rollback exchanges ``db`` with ``outgoing`` itself, so db's tables pass through a temporary
-    database inside the same statement (the classic a->tmp, b->a, tmp->b swap).
+    database inside the same statement (the classic a->tmp, b->a, tmp->b swap). A forward swap moves
+    the older previous state's tables (``discarded``) out of ``outgoing`` in the same statement, so a
+    crash before it leaves the rollback copy whole.
     """
     via = swap_name(db) if incoming == outgoing else outgoing
-    parts = [f"{quote_name(db)}.{quote_name(t)} TO {quote_name(via)}.{quote_name(t)}" for t in current]
+    parts = [f"{quote_name(outgoing)}.{quote_name(t)} TO {quote_name(swap_name(db))}.{quote_name(t)}" for t in discarded]
+    parts += [f"{quote_name(db)}.{quote_name(t)} TO {quote_name(via)}.{quote_name(t)}" for t in current]
     parts += [f"{quote_name(incoming)}.{quote_name(t)} TO {quote_name(db)}.{quote_name(t)}" for t in new]
     if via != outgoing:
         parts += [f"{quote_name(via)}.{quote_name(t)} TO {quote_name(outgoing)}.{quote_name(t)}" for t in current]
@@ -238,12 +241,12 @@ def exchange(
     with conn.cursor() as cur:
         _ensure_control(cur)
         cur.execute(f"CREATE DATABASE IF NOT EXISTS {quote_name(db)} DEFAULT CHARACTER SET utf8mb4")
-        if incoming != outgoing:
-            cur.execute(f"DROP DATABASE IF EXISTS {quote_name(outgoing)}")
-        cur.execute(f"CREATE DATABASE IF NOT EXISTS {quote_name(outgoing)}")
+        cur.execute(f"CREATE DATABASE IF NOT EXISTS {quote_name(outgoing)}")  # never dropped before the rename: the rollback copy
         cur.execute(f"DROP DATABASE IF EXISTS {quote_name(swap_name(db))}")
         cur.execute(f"CREATE DATABASE {quote_name(swap_name(db))}")
         objects = {"current": definitions(cur, db), "incoming": definitions(cur, incoming)}
+        discarded = base_tables(conn, outgoing) if incoming != outgoing else []
+        objects["discarded"] = definitions(cur, outgoing) if incoming != outgoing else {}
         if events_enabled is None and incoming == outgoing:
             cur.execute(f"SELECT name, enabled FROM `{CONTROL_DB}`.previous_events WHERE db = %s", (db,))
             events_enabled = {name: bool(on) for name, on in cur.fetchall()}
@@ -259,21 +262,29 @@ def exchange(
         _disable_events(cur, incoming)
         _drop_objects(cur, db, {"TRIGGER": objects["current"]["TRIGGER"]})
         _drop_objects(cur, incoming, {"TRIGGER": objects["incoming"]["TRIGGER"]})
+        _drop_objects(cur, outgoing, {"TRIGGER": objects["discarded"].get("TRIGGER", [])})  # a table with triggers cannot change database
         checkpoint("before_rename")
-        cur.execute(_exchange_sql(db, incoming, outgoing, base_tables(conn, db), base_tables(conn, incoming), token))
+        cur.execute(_exchange_sql(db, incoming, outgoing, base_tables(conn, db), base_tables(conn, incoming), token, discarded))
         checkpoint("after_rename")
-    return _finish(conn, db)
+    return _finish(conn, db, checkpoint)
 
 
-def _finish(conn, db: str) -> dict[str, int]:
-    """Everything after the atomic rename; safe to run again after a crash."""
+def _finish(conn, db: str, checkpoint: Checkpoint = _no_checkpoint) -> dict[str, int]:
+    """Everything after the atomic rename; safe to run again after a crash at any point in it.
+
+    The journal says ``renamed`` before anything else and the rename's marker goes only after it says
+    ``done``, so a crash anywhere in here is seen by the next run as "after the rename" and finished.
+    """
     outgoing = previous_name(db)
     with conn.cursor() as cur:
         j = _journal(cur, db)
         incoming, objects = j["incoming"], j["objects"]
+        _set_journal(cur, db, "renamed", incoming, j["token"], objects)
+        checkpoint("finishing")
         # views, routines and events do not move with RENAME TABLE: drop them where they were left
         _drop_objects(cur, db, objects["current"])
         _drop_objects(cur, incoming, objects["incoming"])
+        _drop_objects(cur, outgoing, objects.get("discarded", {}))  # the older previous state's
         _create_objects(cur, outgoing, db, objects["current"], events_enabled=False)
         cur.execute(f"DELETE FROM `{CONTROL_DB}`.previous_events WHERE db = %s", (db,))
         for item in objects["current"]["EVENT"]:
@@ -283,8 +294,8 @@ def _finish(conn, db: str) -> dict[str, int]:
         if incoming != outgoing:
             cur.execute(f"DROP DATABASE IF EXISTS {quote_name(incoming)}")
         cur.execute(f"DROP DATABASE IF EXISTS {quote_name(swap_name(db))}")
-        cur.execute(f"DROP TABLE IF EXISTS `{CONTROL_DB}`.{quote_name('done_' + j['token'])}")
         _set_journal(cur, db, "done", incoming)
+        cur.execute(f"DROP TABLE IF EXISTS `{CONTROL_DB}`.{quote_name('done_' + j['token'])}")
     retry_pending_views(conn)  # views elsewhere in UAT that were waiting for this database
     counts = {kind.lower() + "s": len(items) for kind, items in objects["incoming"].items()}
     counts["views_waiting"] = sum(v.db == db for v in pending_views(conn))
@@ -296,7 +307,7 @@ def _abort(conn, db: str) -> None:
     with conn.cursor() as cur:
         j = _journal(cur, db)
         incoming, objects = j["incoming"], j["objects"]
-        for where, key, enabled in ((db, "current", True), (incoming, "incoming", False)):
+        for where, key, enabled in ((db, "current", True), (incoming, "incoming", False), (previous_name(db), "discarded", False)):
             part = objects.get(key, {})
             if _schema_exists(cur, where):
                 _create_objects(cur, where, where, {"TRIGGER": part.get("TRIGGER", []), "EVENT": part.get("EVENT", [])}, enabled)
@@ -320,12 +331,12 @@ def recover(conn, db: str) -> str:
             cur.execute(f"DROP DATABASE IF EXISTS {quote_name(shadow_name(db))}")
             _set_journal(cur, db, "aborted", j["incoming"])
             return "dropped a shadow database whose restore was interrupted; UAT kept its data"
-        renamed = _table_exists(cur, CONTROL_DB, "done_" + j["token"])
+        renamed = j["state"] == "renamed" or _table_exists(cur, CONTROL_DB, "done_" + j["token"])
     if renamed:
         _finish(conn, db)
-        return "finished a swap interrupted after its atomic rename; UAT holds the new data"
+        return "finished a swap interrupted after its atomic rename; UAT holds the new data, the state it replaced is kept for rollback"
     _abort(conn, db)
-    return "undid a swap interrupted before its atomic rename; UAT kept its data"
+    return "undid a swap interrupted before its atomic rename; UAT kept its data and its rollback copy"
 
 
 def publish(

@@ -14,23 +14,9 @@ from amrit_assets.resources.dumps import dump_database
 from amrit_assets.resources.embedded import EmbeddedServer
 from amrit_assets.resources.mysql import MySQLResource, ServerAddress, connect
 from amrit_assets.resources.settings import RefreshSettings
-from amrit_assets_tests.conftest import TEST_KEY
+from amrit_assets_tests.conftest import TEST_KEY, checksum
 
 DB = "db_iemr"
-
-
-def checksum(addr: ServerAddress, db: str) -> tuple:
-    """What a database holds: its tables and CHECKSUM TABLE of each (empty if it does not exist)."""
-    conn = connect(addr)
-    with conn.cursor() as cur:
-        cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name", (db,))
-        tables = [r[0] for r in cur.fetchall()]
-        sums = []
-        for t in tables:
-            cur.execute(f"CHECKSUM TABLE `{db}`.`{t}`")
-            sums.append((t, cur.fetchone()[1]))
-    conn.close()
-    return tuple(sums)
 
 
 def _resource(addr: ServerAddress, read_only: bool = False) -> MySQLResource:

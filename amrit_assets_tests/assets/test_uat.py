@@ -13,7 +13,7 @@ from amrit_assets.resources.dumps import DumpError, dump_database, restore_dump
 from amrit_assets.resources.embedded import EmbeddedServer
 from amrit_assets.resources.mysql import connect
 from amrit_assets.resources.swap import publish
-from amrit_assets_tests.assets.test_staging import checksum
+from amrit_assets_tests.conftest import checksum
 
 DB = "db_identity"
 PHONE = "9876543210"  # a real-looking phone number that must never reach UAT

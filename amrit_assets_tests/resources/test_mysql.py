@@ -13,7 +13,7 @@ import pytest
 
 from amrit_assets.resources.dumps import dump_database, restore_dump
 from amrit_assets.resources.mysql import ServerAddress, client_defaults_file, connect
-from amrit_assets_tests.assets.test_staging import checksum
+from amrit_assets_tests.conftest import checksum
 
 HARD = ["a#b;c", "back\\slash\\", "q\"uo'te", "sp ace $HOME `x`", "ünï©ødé-ključ", "=[client]\nuser=root"]
 

@@ -15,8 +15,7 @@ import pytest
 from amrit_assets.resources.embedded import EmbeddedServer
 from amrit_assets.resources.mysql import connect
 from amrit_assets.resources.refresh_lock import RefreshLocked, refresh_lock
-from amrit_assets_tests.assets.test_staging import checksum
-from amrit_assets_tests.conftest import TEST_KEY
+from amrit_assets_tests.conftest import TEST_KEY, checksum
 
 VENV_BIN = os.path.dirname(sys.executable)
 

@@ -25,6 +25,7 @@ from amrit_assets.resources.swap import (
     shadow_name,
     status,
 )
+from amrit_assets_tests.conftest import checksum
 
 UAT = "fx_uat"
 
@@ -261,3 +262,42 @@ def test_no_event_is_enabled_in_the_shadow_before_the_swap(server, tmp_path, fre
     publish(server, UAT, path, counts, restore_dump, checkpoint=look)
     assert seen == {"e_nightly": "DISABLED", "e_off": "DISABLED"}  # created disabled by the restore itself
     assert _state(fresh, UAT)["events"] == {"e_nightly": "ENABLED", "e_off": "DISABLED"}  # as the dump had them
+
+
+def _publish_and_die_at(server, path, counts, at: str) -> None:
+    """A real refresh process that is killed (SIGKILL, no cleanup) at one point of the swap."""
+
+    def die(point: str) -> None:
+        if point == at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    publish(server, UAT, path, counts, restore_dump, checkpoint=die)
+
+
+@pytest.mark.parametrize(
+    "at, message, holds",
+    [
+        ("journaled", "undid a swap interrupted before its atomic rename; UAT kept its data and its rollback copy", ("v2", "v1")),
+        ("before_rename", "undid a swap interrupted before its atomic rename; UAT kept its data and its rollback copy", ("v2", "v1")),
+        ("after_rename", "finished a swap interrupted after its atomic rename; UAT holds the new data", ("v3", "v2")),
+        ("finishing", "finished a swap interrupted after its atomic rename; UAT holds the new data", ("v3", "v2")),
+    ],
+)
+def test_a_refresh_killed_at_each_swap_point_is_recovered_truthfully_and_keeps_a_rollback_copy(server, tmp_path, fresh, at, message, holds):
+    dumps = {v: _dump(server, tmp_path, n, v) for v, n in (("v1", 10), ("v2", 20), ("v3", 30))}
+    sums = {}
+    for v in ("v1", "v2", "v3"):  # what each version looks like once published (UAT's own checksums)
+        publish(server, UAT, *dumps[v], restore_dump)
+        sums[v] = checksum(server, UAT)
+    publish(server, UAT, *dumps["v1"], restore_dump)
+    publish(server, UAT, *dumps["v2"], restore_dump)  # UAT holds v2, its rollback copy v1
+    assert (checksum(server, UAT), checksum(server, previous_name(UAT))) == (sums["v2"], sums["v1"])
+    child = multiprocessing.get_context("fork").Process(target=_publish_and_die_at, args=(server, *dumps["v3"], at))
+    child.start()
+    child.join()
+    assert child.exitcode == -signal.SIGKILL
+    now, kept = holds
+    assert checksum(server, UAT) == sums[now]  # what UAT holds right after the kill, before any recovery
+    assert message in recover(fresh, UAT)
+    assert (checksum(server, UAT), checksum(server, previous_name(UAT))) == (sums[now], sums[kept])
+    assert _state(fresh, UAT)["tag"] == now

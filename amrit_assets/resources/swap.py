@@ -188,8 +188,8 @@ def _disable_events(cur, db: str) -> None:
             cur.execute(f"ALTER EVENT {quote_name(db)}.{quote_name(name)} DISABLE")
 
 
-def _exchange_sql(db: str, incoming: str, outgoing: str, current: list[str], new: list[str], marker: str, discarded: list[str] = ()) -> str:
-    """One RENAME TABLE: db's tables out, incoming's in, and the control marker, all or nothing.
+def _exchange_parts(db: str, incoming: str, outgoing: str, current: list[str], new: list[str], discarded: list[str] = ()) -> list[str]:
+    """The RENAME TABLE clauses of one database: db's tables out, incoming's in.
 
     A rollback exchanges ``db`` with ``outgoing`` itself, so db's tables pass through a temporary
     database inside the same statement (the classic a->tmp, b->a, tmp->b swap). A forward swap moves
@@ -202,8 +202,7 @@ def _exchange_sql(db: str, incoming: str, outgoing: str, current: list[str], new
     parts += [f"{quote_name(incoming)}.{quote_name(t)} TO {quote_name(db)}.{quote_name(t)}" for t in new]
     if via != outgoing:
         parts += [f"{quote_name(via)}.{quote_name(t)} TO {quote_name(outgoing)}.{quote_name(t)}" for t in current]
-    parts.append(f"`{CONTROL_DB}`.{quote_name('pending_' + marker)} TO `{CONTROL_DB}`.{quote_name('done_' + marker)}")
-    return "RENAME TABLE " + ", ".join(parts)
+    return parts
 
 
 def _table_exists(cur, db: str, table: str) -> bool:
@@ -224,6 +223,72 @@ def _no_checkpoint(_: str) -> None:
     return None
 
 
+@dataclass
+class Move:
+    """One database of a swap: ``incoming`` (its shadow, or its previous state for a rollback) goes into ``db``."""
+
+    db: str
+    incoming: str
+    events_enabled: dict[str, bool] | None = None
+    waiting_views: list[ViewStatement] = field(default_factory=list)
+
+
+def _plan(conn, cur, move: Move) -> tuple[dict, list[str]]:
+    """Journal-ready definitions of everything that moves, and the older previous tables to discard."""
+    db, incoming, outgoing = move.db, move.incoming, previous_name(move.db)
+    cur.execute(f"CREATE DATABASE IF NOT EXISTS {quote_name(db)} DEFAULT CHARACTER SET utf8mb4")
+    cur.execute(f"CREATE DATABASE IF NOT EXISTS {quote_name(outgoing)}")  # never dropped before the rename: the rollback copy
+    cur.execute(f"DROP DATABASE IF EXISTS {quote_name(swap_name(db))}")
+    cur.execute(f"CREATE DATABASE {quote_name(swap_name(db))}")
+    objects = {"current": definitions(cur, db), "incoming": definitions(cur, incoming)}
+    forward = incoming != outgoing
+    discarded = base_tables(conn, outgoing) if forward else []
+    objects["discarded"] = definitions(cur, outgoing) if forward else {}
+    events_enabled = move.events_enabled
+    if events_enabled is None and not forward:
+        cur.execute(f"SELECT name, enabled FROM `{CONTROL_DB}`.previous_events WHERE db = %s", (db,))
+        events_enabled = {name: bool(on) for name, on in cur.fetchall()}
+    for item in objects["incoming"]["EVENT"]:
+        item["enabled"] = (events_enabled or {}).get(item["name"], item["enabled"])
+    # views the restore could not create yet (another database missing) travel with the swap
+    objects["incoming"]["VIEW"] += [{"name": v.name, "sql": v.sql, "sql_mode": None, "session": list(v.session)} for v in move.waiting_views]
+    return objects, discarded
+
+
+def exchange_many(conn, moves: list[Move], checkpoint: Checkpoint = _no_checkpoint) -> dict[str, dict[str, int]]:
+    """Swap every move's ``incoming`` into its database in ONE ``RENAME TABLE``: all of them, or none.
+
+    ``db``'s current tables go to ``<db>__amrit_previous`` (for a rollback, the two exchange places).
+    All journal rows share one token, and one marker table is renamed inside the same statement, so
+    recovery decides for the whole group at once.
+    """
+    token = secrets.token_hex(8)
+    with conn.cursor() as cur:
+        _ensure_control(cur)
+        plans = []
+        for move in moves:
+            objects, discarded = _plan(conn, cur, move)
+            _set_journal(cur, move.db, "swapping", move.incoming, token, objects)
+            plans.append((move, objects, discarded))
+        cur.execute(f"CREATE TABLE `{CONTROL_DB}`.{quote_name('pending_' + token)} (id INT)")
+        checkpoint("journaled")
+        parts = []
+        for move, objects, discarded in plans:
+            db, incoming, outgoing = move.db, move.incoming, previous_name(move.db)
+            _disable_events(cur, db)
+            _disable_events(cur, incoming)
+            _drop_objects(cur, db, {"TRIGGER": objects["current"]["TRIGGER"]})
+            _drop_objects(cur, incoming, {"TRIGGER": objects["incoming"]["TRIGGER"]})
+            _drop_objects(cur, outgoing, {"TRIGGER": objects["discarded"].get("TRIGGER", [])})  # a table with triggers cannot change database
+            parts += _exchange_parts(db, incoming, outgoing, base_tables(conn, db), base_tables(conn, incoming), discarded)
+        checkpoint("before_rename")
+        parts.append(f"`{CONTROL_DB}`.{quote_name('pending_' + token)} TO `{CONTROL_DB}`.{quote_name('done_' + token)}")
+        cur.execute("RENAME TABLE " + ", ".join(parts))
+        checkpoint("after_rename")
+        cur.execute(f"UPDATE `{CONTROL_DB}`.swap_journal SET state = 'renamed' WHERE token = %s", (token,))
+    return {move.db: _finish(conn, move.db, checkpoint) for move, _, _ in plans}
+
+
 def exchange(
     conn,
     db: str,
@@ -232,41 +297,8 @@ def exchange(
     events_enabled: dict[str, bool] | None = None,
     waiting_views: list[ViewStatement] = (),
 ) -> dict[str, int]:
-    """Swap ``incoming``'s tables and objects into ``db``; ``db``'s go to ``<db>__amrit_previous``.
-
-    For a forward swap ``incoming`` is the shadow (the old previous state is dropped first); for a
-    rollback it is the previous state itself (the two exchange places).
-    """
-    outgoing = previous_name(db)
-    with conn.cursor() as cur:
-        _ensure_control(cur)
-        cur.execute(f"CREATE DATABASE IF NOT EXISTS {quote_name(db)} DEFAULT CHARACTER SET utf8mb4")
-        cur.execute(f"CREATE DATABASE IF NOT EXISTS {quote_name(outgoing)}")  # never dropped before the rename: the rollback copy
-        cur.execute(f"DROP DATABASE IF EXISTS {quote_name(swap_name(db))}")
-        cur.execute(f"CREATE DATABASE {quote_name(swap_name(db))}")
-        objects = {"current": definitions(cur, db), "incoming": definitions(cur, incoming)}
-        discarded = base_tables(conn, outgoing) if incoming != outgoing else []
-        objects["discarded"] = definitions(cur, outgoing) if incoming != outgoing else {}
-        if events_enabled is None and incoming == outgoing:
-            cur.execute(f"SELECT name, enabled FROM `{CONTROL_DB}`.previous_events WHERE db = %s", (db,))
-            events_enabled = {name: bool(on) for name, on in cur.fetchall()}
-        for item in objects["incoming"]["EVENT"]:
-            item["enabled"] = (events_enabled or {}).get(item["name"], item["enabled"])
-        # views the restore could not create yet (another database missing) travel with the swap
-        objects["incoming"]["VIEW"] += [{"name": v.name, "sql": v.sql, "sql_mode": None, "session": list(v.session)} for v in waiting_views]
-        token = secrets.token_hex(8)
-        _set_journal(cur, db, "swapping", incoming, token, objects)
-        cur.execute(f"CREATE TABLE `{CONTROL_DB}`.{quote_name('pending_' + token)} (id INT)")
-        checkpoint("journaled")
-        _disable_events(cur, db)
-        _disable_events(cur, incoming)
-        _drop_objects(cur, db, {"TRIGGER": objects["current"]["TRIGGER"]})
-        _drop_objects(cur, incoming, {"TRIGGER": objects["incoming"]["TRIGGER"]})
-        _drop_objects(cur, outgoing, {"TRIGGER": objects["discarded"].get("TRIGGER", [])})  # a table with triggers cannot change database
-        checkpoint("before_rename")
-        cur.execute(_exchange_sql(db, incoming, outgoing, base_tables(conn, db), base_tables(conn, incoming), token, discarded))
-        checkpoint("after_rename")
-    return _finish(conn, db, checkpoint)
+    """One database's ``exchange_many``."""
+    return exchange_many(conn, [Move(db, incoming, events_enabled, list(waiting_views))], checkpoint)[db]
 
 
 def _finish(conn, db: str, checkpoint: Checkpoint = _no_checkpoint) -> dict[str, int]:
@@ -279,7 +311,8 @@ def _finish(conn, db: str, checkpoint: Checkpoint = _no_checkpoint) -> dict[str,
     with conn.cursor() as cur:
         j = _journal(cur, db)
         incoming, objects = j["incoming"], j["objects"]
-        _set_journal(cur, db, "renamed", incoming, j["token"], objects)
+        if j["state"] != "renamed":
+            _set_journal(cur, db, "renamed", incoming, j["token"], objects)
         checkpoint("finishing")
         # views, routines and events do not move with RENAME TABLE: drop them where they were left
         _drop_objects(cur, db, objects["current"])
@@ -295,7 +328,9 @@ def _finish(conn, db: str, checkpoint: Checkpoint = _no_checkpoint) -> dict[str,
             cur.execute(f"DROP DATABASE IF EXISTS {quote_name(incoming)}")
         cur.execute(f"DROP DATABASE IF EXISTS {quote_name(swap_name(db))}")
         _set_journal(cur, db, "done", incoming)
-        cur.execute(f"DROP TABLE IF EXISTS `{CONTROL_DB}`.{quote_name('done_' + j['token'])}")
+        cur.execute(f"SELECT COUNT(*) FROM `{CONTROL_DB}`.swap_journal WHERE token = %s", (j["token"],))
+        if not cur.fetchone()[0]:  # the last database of its swap: the marker has told everything it had to
+            cur.execute(f"DROP TABLE IF EXISTS `{CONTROL_DB}`.{quote_name('done_' + j['token'])}")
     retry_pending_views(conn)  # views elsewhere in UAT that were waiting for this database
     counts = {kind.lower() + "s": len(items) for kind, items in objects["incoming"].items()}
     counts["views_waiting"] = sum(v.db == db for v in pending_views(conn))
@@ -332,11 +367,16 @@ def recover(conn, db: str) -> str:
             _set_journal(cur, db, "aborted", j["incoming"])
             return "dropped a shadow database whose restore was interrupted; UAT kept its data"
         renamed = j["state"] == "renamed" or _table_exists(cur, CONTROL_DB, "done_" + j["token"])
+        cur.execute(f"SELECT db FROM `{CONTROL_DB}`.swap_journal WHERE token = %s ORDER BY db", (j["token"],))
+        group = [row[0] for row in cur.fetchall()]  # every database of the interrupted swap
+        if renamed:
+            cur.execute(f"UPDATE `{CONTROL_DB}`.swap_journal SET state = 'renamed' WHERE token = %s", (j["token"],))
+    for each in group:
+        (_finish if renamed else _abort)(conn, each)
+    which = ", ".join(group)
     if renamed:
-        _finish(conn, db)
-        return "finished a swap interrupted after its atomic rename; UAT holds the new data, the state it replaced is kept for rollback"
-    _abort(conn, db)
-    return "undid a swap interrupted before its atomic rename; UAT kept its data and its rollback copy"
+        return f"finished a swap of {which} interrupted after its atomic rename; UAT holds the new data, the state it replaced is kept for rollback"
+    return f"undid a swap of {which} interrupted before its atomic rename; UAT kept its data and its rollback copy"
 
 
 def publish(

@@ -277,10 +277,10 @@ def _publish_and_die_at(server, path, counts, at: str) -> None:
 @pytest.mark.parametrize(
     "at, message, holds",
     [
-        ("journaled", "undid a swap interrupted before its atomic rename; UAT kept its data and its rollback copy", ("v2", "v1")),
-        ("before_rename", "undid a swap interrupted before its atomic rename; UAT kept its data and its rollback copy", ("v2", "v1")),
-        ("after_rename", "finished a swap interrupted after its atomic rename; UAT holds the new data", ("v3", "v2")),
-        ("finishing", "finished a swap interrupted after its atomic rename; UAT holds the new data", ("v3", "v2")),
+        ("journaled", "interrupted before its atomic rename; UAT kept its data and its rollback copy", ("v2", "v1")),
+        ("before_rename", "interrupted before its atomic rename; UAT kept its data and its rollback copy", ("v2", "v1")),
+        ("after_rename", "interrupted after its atomic rename; UAT holds the new data", ("v3", "v2")),
+        ("finishing", "interrupted after its atomic rename; UAT holds the new data", ("v3", "v2")),
     ],
 )
 def test_a_refresh_killed_at_each_swap_point_is_recovered_truthfully_and_keeps_a_rollback_copy(server, tmp_path, fresh, at, message, holds):

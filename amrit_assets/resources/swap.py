@@ -72,6 +72,7 @@ class SwapReport:
     restore_seconds: float = 0.0
     recovered: str = ""
     objects: dict[str, int] = field(default_factory=dict)
+    shadow: str = ""  # prepare_shadow: the token of the verified shadow, for swap_prepared
 
 
 def shadow_name(db: str) -> str:
@@ -362,9 +363,11 @@ def recover(conn, db: str) -> str:
                 cur.execute(f"DROP DATABASE {quote_name(shadow_name(db))}")
                 return "dropped an unfinished shadow database"
             return ""
-        if j["state"] == "restoring":
+        if j["state"] in ("restoring", "verified"):
             cur.execute(f"DROP DATABASE IF EXISTS {quote_name(shadow_name(db))}")
             _set_journal(cur, db, "aborted", j["incoming"])
+            if j["state"] == "verified":
+                return "dropped a verified shadow that was never swapped in; UAT kept its data"
             return "dropped a shadow database whose restore was interrupted; UAT kept its data"
         renamed = j["state"] == "renamed" or _table_exists(cur, CONTROL_DB, "done_" + j["token"])
         cur.execute(f"SELECT db FROM `{CONTROL_DB}`.swap_journal WHERE token = %s ORDER BY db", (j["token"],))
@@ -379,6 +382,75 @@ def recover(conn, db: str) -> str:
     return f"undid a swap of {which} interrupted before its atomic rename; UAT kept its data and its rollback copy"
 
 
+def prepare_shadow(
+    addr: ServerAddress,
+    db: str,
+    dump: Path,
+    expected_rows: dict[str, int],
+    restore: Callable[..., RestoreResult],
+    checkpoint: Checkpoint = _no_checkpoint,
+) -> SwapReport:
+    """Restore ``dump`` into ``db``'s shadow and verify it against ``expected_rows``; UAT is not touched.
+
+    The journal then says ``verified`` with a fresh token (``SwapReport.shadow``) that ``swap_prepared``
+    must be given: only the shadow this call verified is swapped in.
+    """
+    conn = connect(addr)
+    try:
+        recovered = recover(conn, db)
+        shadow = shadow_name(db)
+        with conn.cursor() as cur:
+            _set_journal(cur, db, "restoring", shadow)
+        checkpoint("restoring")
+        restored = restore(addr, shadow, dump, disable_events=True)  # events are created disabled
+        counts = row_counts(conn, shadow)
+        with conn.cursor() as cur:
+            if counts != expected_rows:
+                differ = sorted(t for t in set(counts) | set(expected_rows) if counts.get(t) != expected_rows.get(t))
+                cur.execute(f"DROP DATABASE IF EXISTS {quote_name(shadow)}")
+                _set_journal(cur, db, "aborted", shadow)
+                raise SwapError(
+                    f"the restored shadow of {db} differs from the anonymized database in {len(differ)} tables "
+                    f"({', '.join(differ[:10])}): UAT was not touched; materialize anonymized_dump[{db}] again"
+                )
+            token = secrets.token_hex(8)
+            _set_journal(cur, db, "verified", shadow, token, {"events_enabled": restored.events_enabled})
+        checkpoint("verified")
+        return SwapReport(db, len(counts), sum(counts.values()), restored.seconds, recovered, shadow=token)
+    finally:
+        conn.close()
+
+
+def swap_prepared(addr: ServerAddress, shadows: dict[str, str], checkpoint: Checkpoint = _no_checkpoint) -> dict[str, SwapReport]:
+    """Swap the verified shadows (database -> token from ``prepare_shadow``) into UAT together, in one RENAME.
+
+    Refuses, touching nothing, when any database has no verified shadow with that token.
+    """
+    conn = connect(addr)
+    try:
+        moves = []
+        with conn.cursor() as cur:
+            _ensure_control(cur)
+            for db, token in sorted(shadows.items()):
+                j = _journal(cur, db)
+                if not j or j["state"] != "verified" or j["token"] != token or not _schema_exists(cur, shadow_name(db)):
+                    raise SwapError(
+                        f"{db} has no verified shadow from the latest uat[{db}] (journal: {j['state'] if j else 'empty'}): "
+                        f"materialize uat[{db}] again; no database of UAT was touched"
+                    )
+                moves.append(Move(db, shadow_name(db), j["objects"].get("events_enabled") or {}))
+        for move in moves:
+            move.waiting_views = take_pending_views(conn, move.incoming)
+        objects = exchange_many(conn, moves, checkpoint)
+        reports = {}
+        for db in objects:
+            counts = row_counts(conn, db)
+            reports[db] = SwapReport(db, len(counts), sum(counts.values()), objects=objects[db])
+        return reports
+    finally:
+        conn.close()
+
+
 def publish(
     addr: ServerAddress,
     db: str,
@@ -388,31 +460,9 @@ def publish(
     checkpoint: Checkpoint = _no_checkpoint,
 ) -> SwapReport:
     """Restore ``dump`` into the shadow, verify it against ``expected_rows``, then swap it into ``db``."""
-    conn = connect(addr)
-    try:
-        recovered = recover(conn, db)
-        shadow = shadow_name(db)
-        with conn.cursor() as cur:
-            _set_journal(cur, db, "restoring", shadow)
-        checkpoint("restoring")
-        restored = restore(addr, shadow, dump, disable_events=True)  # events are created disabled
-        seconds, events_enabled = restored.seconds, restored.events_enabled
-        counts = row_counts(conn, shadow)
-        if counts != expected_rows:
-            differ = sorted(t for t in set(counts) | set(expected_rows) if counts.get(t) != expected_rows.get(t))
-            with conn.cursor() as cur:
-                cur.execute(f"DROP DATABASE IF EXISTS {quote_name(shadow)}")
-                _set_journal(cur, db, "aborted", shadow)
-            raise SwapError(
-                f"the restored shadow of {db} differs from the anonymized database in {len(differ)} tables "
-                f"({', '.join(differ[:10])}): UAT was not touched; materialize anonymized_dump[{db}] again"
-            )
-        checkpoint("verified")
-        waiting = take_pending_views(conn, shadow)
-        objects = exchange(conn, db, shadow, checkpoint, events_enabled, waiting)
-        return SwapReport(db, len(counts), sum(counts.values()), seconds, recovered, objects)
-    finally:
-        conn.close()
+    prepared = prepare_shadow(addr, db, dump, expected_rows, restore, checkpoint)
+    swapped = swap_prepared(addr, {db: prepared.shadow}, checkpoint)[db]
+    return SwapReport(db, swapped.tables, swapped.rows, prepared.restore_seconds, prepared.recovered, swapped.objects)
 
 
 def rollback(addr: ServerAddress, db: str) -> SwapReport:

@@ -421,6 +421,17 @@ def prepare_shadow(
         conn.close()
 
 
+def waiting_shadows(addr: ServerAddress, shadows: dict[str, str]) -> dict[str, str]:
+    """The databases (-> token) whose journal says their shadow with that token is verified and not swapped in yet."""
+    conn = connect(addr)
+    try:
+        with conn.cursor() as cur:
+            _ensure_control(cur)
+            return {db: token for db, token in shadows.items() if (j := _journal(cur, db)) and j["state"] == "verified" and j["token"] == token}
+    finally:
+        conn.close()
+
+
 def swap_prepared(addr: ServerAddress, shadows: dict[str, str], checkpoint: Checkpoint = _no_checkpoint) -> dict[str, SwapReport]:
     """Swap the verified shadows (database -> token from ``prepare_shadow``) into UAT together, in one RENAME.
 

@@ -34,7 +34,7 @@ PROBE_STATEMENTS = (
     ("CREATE EVENT", f"CREATE EVENT `{PROBE_DB}`.e ON SCHEDULE EVERY 1 DAY DISABLE DO SELECT 1"),
     ("RENAME TABLE", f"RENAME TABLE `{PROBE_DB}`.t TO `{PROBE_DB}`.t2"),
 )
-DUMP_FACTOR = 2.2  # raw + anonymized dump of each database, with some margin
+DUMP_FACTOR = 3.2  # raw + anonymized dump of each database, the private copy a restore reads, some margin
 _GRANT = re.compile(r"^GRANT (.+?) ON (\S+) TO ", re.IGNORECASE)
 
 

@@ -299,18 +299,18 @@ def _uat(args: argparse.Namespace) -> int:
     from amrit_assets.resources import server_address
     from amrit_assets.resources.mysql import ServerConnectionError
     from amrit_assets.resources.safety import UnsafeTargetError, require_safe_targets
-    from amrit_assets.resources.swap import SwapError, rollback, status
+    from amrit_assets.resources.swap import SwapError, rollback_all, status
 
     uat = server_address("uat")
     try:
         if args.action == "rollback":  # it writes: prove UAT is not the source first
             require_safe_targets(server_address("source"), {"uat": uat})
-        for db in args.databases:
-            if args.action == "status":
+        if args.action == "status":
+            for db in args.databases:
                 s = status(uat, db)
                 print(f"{db:18s} {s['tables']:4d} tables now, {s['previous_tables']:4d} kept for rollback, last swap: {s['last_swap']}")
-            else:
-                report = rollback(uat, db)
+        else:  # all the databases together, in one RENAME
+            for db, report in rollback_all(uat, args.databases).items():
                 print(f"{db}: rolled back to the previous state ({report.tables} tables, {report.rows} rows); the replaced state is kept")
     except (SwapError, ServerConnectionError, UnsafeTargetError) as e:
         print(f"amrit-anon uat {args.action}: {e}", file=sys.stderr)

@@ -476,19 +476,32 @@ def publish(
     return SwapReport(db, swapped.tables, swapped.rows, prepared.restore_seconds, prepared.recovered, swapped.objects)
 
 
-def rollback(addr: ServerAddress, db: str) -> SwapReport:
-    """Put the previous UAT state of ``db`` back (and keep the current one as the new previous)."""
+def rollback_all(addr: ServerAddress, dbs: list[str]) -> dict[str, SwapReport]:
+    """Put the previous UAT state of every database back in ONE ``RENAME TABLE`` (the current ones are kept)."""
     conn = connect(addr)
     try:
-        recover(conn, db)
+        for db in dbs:
+            recover(conn, db)
         with conn.cursor() as cur:
-            if not _schema_exists(cur, previous_name(db)) or not base_tables(conn, previous_name(db)):
-                raise SwapError(f"there is no previous UAT state of {db} to roll back to ({previous_name(db)} is missing or empty)")
-        objects = exchange(conn, db, previous_name(db))
-        counts = row_counts(conn, db)
-        return SwapReport(db, len(counts), sum(counts.values()), objects=objects)
+            for db in dbs:
+                if not _schema_exists(cur, previous_name(db)) or not base_tables(conn, previous_name(db)):
+                    raise SwapError(
+                        f"there is no previous UAT state of {db} to roll back to ({previous_name(db)} is missing or empty); "
+                        "no database was rolled back"
+                    )
+        objects = exchange_many(conn, [Move(db, previous_name(db)) for db in dbs])
+        reports = {}
+        for db in dbs:
+            counts = row_counts(conn, db)
+            reports[db] = SwapReport(db, len(counts), sum(counts.values()), objects=objects[db])
+        return reports
     finally:
         conn.close()
+
+
+def rollback(addr: ServerAddress, db: str) -> SwapReport:
+    """Put the previous UAT state of ``db`` back (and keep the current one as the new previous)."""
+    return rollback_all(addr, [db])[db]
 
 
 def status(addr: ServerAddress, db: str) -> dict[str, object]:

@@ -23,6 +23,7 @@ from amrit_assets.resources.swap import (
     publish,
     recover,
     rollback,
+    rollback_all,
     shadow_name,
     status,
     swap_prepared,
@@ -349,3 +350,20 @@ def test_a_swap_missing_one_verified_shadow_touches_no_database(server, tmp_path
     with pytest.raises(SwapError, match=rf"{UAT}_b has no verified shadow .* materialize uat\[{UAT}_b\] again; no database of UAT was touched"):
         swap_prepared(server, {UAT: token, UAT + "_b": "stale"})
     assert [checksum(server, db) for db in pair] == before
+
+
+def test_rollback_of_several_databases_is_one_move(server, tmp_path, fresh):
+    pair = [UAT, UAT + "_b"]
+    old, new = _dump(server, tmp_path, 10, "old"), _dump(server, tmp_path, 20, "new")
+    for db in pair:
+        publish(server, db, *old, restore_dump)
+    old_sums = [checksum(server, db) for db in pair]
+    publish(server, UAT, *new, restore_dump)  # only the first has a newer state
+    with pytest.raises(SwapError, match=rf"no previous UAT state of {UAT}_b .*no database was rolled back"):
+        with fresh.cursor() as cur:
+            cur.execute(f"DROP DATABASE `{previous_name(UAT + '_b')}`")
+        rollback_all(server, pair)
+    assert _state(fresh, UAT)["tag"] == "new"
+    publish(server, UAT + "_b", *new, restore_dump)
+    reports = rollback_all(server, pair)
+    assert sorted(reports) == sorted(pair) and [checksum(server, db) for db in pair] == old_sums

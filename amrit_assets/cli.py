@@ -13,11 +13,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -36,7 +38,8 @@ def _demo(args: argparse.Namespace) -> int:
     dagster_home.mkdir(parents=True, exist_ok=True)
     instance_yaml = dagster_home / "dagster.yaml"
     if not instance_yaml.exists():
-        instance_yaml.write_text("telemetry:\n  enabled: false\n")
+        # the refresh's writing steps (pool amrit_refresh) one at a time: a second run from the UI queues
+        instance_yaml.write_text("telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n    granularity: run\n")
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     start = time.monotonic()
     print(f"starting throwaway servers and generating {args.beneficiaries} beneficiaries ...", flush=True)
@@ -219,6 +222,34 @@ def _refresh(args: argparse.Namespace) -> int:
     if problem:
         print(f"amrit-anon refresh: refused: {problem}", file=sys.stderr)
         return REFRESH_EXIT_REFUSED
+    from amrit_assets.resources.refresh_lock import LOCK_TAG, RefreshLocked
+
+    with contextlib.ExitStack() as held:
+        try:
+            token = held.enter_context(hold_refresh_lock(refresh_tags(os.environ)["amrit/trigger"]))
+        except RefreshLocked as locked:
+            print(f"amrit-anon refresh: refused: {locked}", file=sys.stderr)
+            return REFRESH_EXIT_REFUSED
+        tags = {**refresh_tags(os.environ), **({LOCK_TAG: token} if token else {})}
+        return _run_locked(args, tags)
+
+
+def hold_refresh_lock(who: str) -> contextlib.AbstractContextManager[str | None]:
+    """The refresh lock on workspace and UAT, once they are proven not to be the source (else preflight refuses the run)."""
+    from amrit_assets.resources import server_address
+    from amrit_assets.resources.mysql import ServerConnectionError
+    from amrit_assets.resources.refresh_lock import refresh_lock
+    from amrit_assets.resources.safety import UnsafeTargetError, require_safe_targets
+
+    targets = {"workspace": server_address("workspace"), "uat": server_address("uat")}
+    try:
+        require_safe_targets(server_address("source"), targets)
+    except (UnsafeTargetError, ServerConnectionError):
+        return contextlib.nullcontext(None)  # nothing is locked on a server that may be the source
+    return refresh_lock(targets, f"{who} {uuid.uuid4().hex[:12]}")
+
+
+def _run_locked(args: argparse.Namespace, tags: dict[str, str]) -> int:
     import traceback
 
     from dagster import DagsterInstance
@@ -230,7 +261,7 @@ def _refresh(args: argparse.Namespace) -> int:
     print(f"refreshing {', '.join(args.databases)}{'' if args.uat else ' (UAT untouched: --no-uat)'} ...", flush=True)
     with DagsterInstance.get() as instance:
         try:
-            report = run_refresh(instance, build_resources(), args.databases, tags=refresh_tags(os.environ), publish_uat=args.uat)
+            report = run_refresh(instance, build_resources(), args.databases, tags=tags, publish_uat=args.uat)
         except RefreshFailed as failed:
             _print_runs(instance, failed.report.run_ids if failed.report else [failed.run_id])
             return _failed(str(failed))
@@ -269,18 +300,21 @@ def _preflight(args: argparse.Namespace) -> int:
 def _uat(args: argparse.Namespace) -> int:
     from amrit_assets.resources import server_address
     from amrit_assets.resources.mysql import ServerConnectionError
-    from amrit_assets.resources.swap import SwapError, rollback, status
+    from amrit_assets.resources.safety import UnsafeTargetError, require_safe_targets
+    from amrit_assets.resources.swap import SwapError, rollback_all, status
 
     uat = server_address("uat")
     try:
-        for db in args.databases:
-            if args.action == "status":
+        if args.action == "rollback":  # it writes: prove UAT is not the source first
+            require_safe_targets(server_address("source"), {"uat": uat})
+        if args.action == "status":
+            for db in args.databases:
                 s = status(uat, db)
                 print(f"{db:18s} {s['tables']:4d} tables now, {s['previous_tables']:4d} kept for rollback, last swap: {s['last_swap']}")
-            else:
-                report = rollback(uat, db)
+        else:  # all the databases together, in one RENAME
+            for db, report in rollback_all(uat, args.databases).items():
                 print(f"{db}: rolled back to the previous state ({report.tables} tables, {report.rows} rows); the replaced state is kept")
-    except (SwapError, ServerConnectionError) as e:
+    except (SwapError, ServerConnectionError, UnsafeTargetError) as e:
         print(f"amrit-anon uat {args.action}: {e}", file=sys.stderr)
         return 1
     return 0

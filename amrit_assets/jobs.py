@@ -2,8 +2,8 @@
 
 1. ``extract``  (per database): source_schema (+ its blocking schema gate) → raw_dump → staging
 2. ``mapping``  (once):         benregid_mapping over all staged databases
-3. ``publish``  (per database): anonymized → anonymized_dump → uat
-4. ``audit``    (once):         audit_report over what UAT now holds
+3. ``publish``  (per database): anonymized → anonymized_dump → uat (restored into a shadow and verified)
+4. ``audit``    (once):         uat_swap (all verified shadows into UAT in one RENAME) → audit_report
 
 Outside the refresh, ``schema_gate`` (per database: source_schema and its gate) is what the Flyway
 sensor starts on a new migration, and ``migration_preview`` (an op job) runs the gate on migrations
@@ -18,12 +18,12 @@ SCHEMA = AssetSelection.assets("source_schema")  # an asset selection includes t
 EXTRACT = AssetSelection.assets("source_schema", "raw_dump", "staging")
 MAPPING = AssetSelection.assets("benregid_mapping")
 PUBLISH = AssetSelection.assets("anonymized", "anonymized_dump", "uat")
-AUDIT = AssetSelection.assets("audit_report")
+AUDIT = AssetSelection.assets("uat_swap", "audit_report")  # every database's shadow swapped in at once, then the audit
 
 extract_job = define_asset_job("extract", selection=EXTRACT)
 mapping_job = define_asset_job("mapping", selection=MAPPING)
 publish_job = define_asset_job("publish", selection=PUBLISH)
-audit_job = define_asset_job("audit", selection=AUDIT, description="The audit report of what UAT holds: lineage, checks, masking sample, k-anonymity.")
+audit_job = define_asset_job("audit", selection=AUDIT, description="Every database's verified shadow swapped into UAT in one RENAME TABLE (uat_swap), then the audit report of what UAT holds: lineage, checks, masking sample, k-anonymity.")
 
 schema_gate_job = define_asset_job(
     "schema_gate",

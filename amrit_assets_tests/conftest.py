@@ -12,6 +12,20 @@ from amrit_assets.resources.mysql import ServerAddress, connect
 TEST_KEY = "test-key-0123456789abcdef"  # a test fixture, not a secret
 
 
+def checksum(addr: ServerAddress, db: str) -> tuple:
+    """What a database holds: its tables and CHECKSUM TABLE of each (empty if it does not exist)."""
+    conn = connect(addr)
+    with conn.cursor() as cur:
+        cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_type = 'BASE TABLE' ORDER BY table_name", (db,))
+        tables = [r[0] for r in cur.fetchall()]
+        sums = []
+        for t in tables:
+            cur.execute(f"CHECKSUM TABLE `{db}`.`{t}`")
+            sums.append((t, cur.fetchone()[1]))
+    conn.close()
+    return tuple(sums)
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerAddress]:
     with EmbeddedServer("test") as srv:

@@ -6,6 +6,7 @@ import pytest
 
 from amrit_assets.cli import main
 from amrit_assets.demo.environment import demo_environment, patched_environ
+from amrit_assets.resources.embedded import EmbeddedServer
 from amrit_assets.resources.dumps import dump_database, restore_dump
 from amrit_assets.resources.mysql import connect
 from amrit_assets.resources.swap import publish
@@ -36,7 +37,10 @@ def _state(server, db: str, n: int, tag: str, tmp_path) -> None:
 
 
 def test_uat_status_and_rollback(server, tmp_path, capsys):
-    with patched_environ(server.env("uat")):
+    with patched_environ({**server.env("source"), **server.env("uat")}):  # rollback writes: it refuses a UAT that is the source
+        assert main(["uat", "rollback", "--databases", "db_1097_identity"]) == 1
+        assert "is the source server" in capsys.readouterr().err
+    with EmbeddedServer("cli-src") as src, patched_environ({**server.env("uat"), **src.address.env("source")}):
         assert main(["uat", "rollback", "--databases", "db_1097_identity"]) == 1
         assert "no previous UAT state of db_1097_identity" in capsys.readouterr().err
         _state(server, "db_1097_identity", 3, "old", tmp_path)

@@ -7,6 +7,6 @@ from amrit_assets.assets.mapping import benregid_mapping
 from amrit_assets.assets.raw_dump import raw_dump
 from amrit_assets.assets.source_schema import source_schema
 from amrit_assets.assets.staging import staging
-from amrit_assets.assets.uat import uat
+from amrit_assets.assets.uat import uat, uat_swap
 
-REFRESH_ASSETS = [source_schema, raw_dump, staging, benregid_mapping, anonymized, anonymized_dump, uat, audit_report]
+REFRESH_ASSETS = [source_schema, raw_dump, staging, benregid_mapping, anonymized, anonymized_dump, uat, uat_swap, audit_report]

@@ -14,12 +14,17 @@ from amrit_assets.checks.leaks import fingerprint_originals
 from amrit_assets.partitions import database_partitions
 from amrit_assets.resources.inspect import on_update_columns, unique_columns
 from amrit_assets.resources.mysql import MySQLResource
+from amrit_assets.resources.refresh_lock import POOL
+from amrit_assets.resources.safety import writes_to_targets
 from amrit_assets.resources.settings import RefreshSettings
 from amrit_assets.resources.swap import triggers_suspended
 
 
-@asset(partitions_def=database_partitions, deps=["staging", "benregid_mapping"], group_name="refresh", kinds={"mysql"})
-def anonymized(context: AssetExecutionContext, workspace: MySQLResource, settings: RefreshSettings) -> MaterializeResult:
+@asset(partitions_def=database_partitions, deps=["staging", "benregid_mapping"], group_name="refresh", kinds={"mysql"}, pool=POOL)
+@writes_to_targets
+def anonymized(
+    context: AssetExecutionContext, source: MySQLResource, workspace: MySQLResource, uat_server: MySQLResource, settings: RefreshSettings
+) -> MaterializeResult:
     """The staged database with every personal column replaced per the catalog (fail-closed)."""
     db = context.partition_key
     require_checks_passed(context.instance, "benregid_mapping", ["mapping_is_bijection"], None)

@@ -26,7 +26,7 @@ from amrit_assets.resources.mysql import MySQLResource
 from amrit_assets.resources.settings import RefreshSettings
 
 
-@asset(deps=["uat"], group_name="refresh", kinds={"mysql"})
+@asset(deps=["uat_swap"], group_name="refresh", kinds={"mysql"})
 def audit_report(context: AssetExecutionContext, source: MySQLResource, uat_server: MySQLResource, settings: RefreshSettings) -> MaterializeResult:
     """JSON + Markdown audit of the refresh in UAT: versions, catalog hash, key fingerprint, checks, masking sample, k-anonymity."""
     now = datetime.now(timezone.utc)

@@ -14,6 +14,8 @@ from amrit_assets.anonymize.resolve import resolve_live
 from amrit_assets.checks.integrity import record_baselines
 from amrit_assets.partitions import DATABASES
 from amrit_assets.resources.mysql import MySQLResource
+from amrit_assets.resources.refresh_lock import POOL
+from amrit_assets.resources.safety import writes_to_targets
 from amrit_assets.resources.settings import RefreshSettings
 
 
@@ -21,8 +23,11 @@ class MappingError(RuntimeError):
     pass
 
 
-@asset(deps=["staging"], group_name="refresh", kinds={"mysql"})
-def benregid_mapping(context: AssetExecutionContext, workspace: MySQLResource, settings: RefreshSettings) -> MaterializeResult:
+@asset(deps=["staging"], group_name="refresh", kinds={"mysql"}, pool=POOL)
+@writes_to_targets
+def benregid_mapping(
+    context: AssetExecutionContext, source: MySQLResource, workspace: MySQLResource, uat_server: MySQLResource, settings: RefreshSettings
+) -> MaterializeResult:
     """BenRegID/BeneficiaryID → new id (keyed bijection) and phone/Aadhaar/... value maps, for all databases."""
     key = settings.key()
     start = time.monotonic()

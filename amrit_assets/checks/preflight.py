@@ -34,8 +34,7 @@ PROBE_STATEMENTS = (
     ("CREATE EVENT", f"CREATE EVENT `{PROBE_DB}`.e ON SCHEDULE EVERY 1 DAY DISABLE DO SELECT 1"),
     ("RENAME TABLE", f"RENAME TABLE `{PROBE_DB}`.t TO `{PROBE_DB}`.t2"),
 )
-READ_ONLY_REFUSAL = 1792  # "Cannot execute statement in a READ ONLY transaction"
-DUMP_FACTOR = 2.2  # raw + anonymized dump of each database, with some margin
+DUMP_FACTOR = 3.2  # raw + anonymized dump of each database, the private copy a restore reads, some margin
 _GRANT = re.compile(r"^GRANT (.+?) ON (\S+) TO ", re.IGNORECASE)
 
 
@@ -73,6 +72,13 @@ def _server(role: str, addr: ServerAddress) -> tuple[list[Finding], object | Non
     return [Finding(f"{role}: connect", True, f"server {version}")], conn
 
 
+def _reachable(role: str, addr: ServerAddress) -> Finding:
+    (finding,), conn = _server(role, addr)
+    if conn is not None:
+        conn.close()
+    return finding
+
+
 def check_source(addr: ServerAddress, databases: list[str]) -> list[Finding]:
     findings, conn = _server("source", addr)
     if conn is None:
@@ -98,18 +104,25 @@ def check_source(addr: ServerAddress, databases: list[str]) -> list[Finding]:
                 )
         conn.close()
         ro = connect(addr, read_only=True)
-        with ro.cursor() as cur:
-            try:  # the database does not exist, so even a writable session could change nothing
-                cur.execute(f"CREATE TABLE `{PROBE_DB}_never`.t (id INT)")
-                writes = True
-            except Exception as e:  # noqa: BLE001 - only 1792 proves the session refuses writes
-                writes = not (e.args and e.args[0] == READ_ONLY_REFUSAL)
+        with ro.cursor() as cur:  # read the session's mode: no statement that writes is ever sent to the source
+            refuses = session_read_only(cur)
         ro.close()
-        findings.append(Finding("source: read-only session", not writes, "the refresh's source sessions refuse writes" if not writes else "a source session accepted a write"))
+        findings.append(Finding("source: read-only session", refuses, "the refresh's source sessions refuse writes" if refuses else "a source session is not read-only"))
     finally:
         if conn.open:
             conn.close()
     return findings
+
+
+def session_read_only(cur) -> bool:
+    """Whether this session's transactions are READ ONLY (MySQL 8 and MariaDB 11.1+: transaction_read_only; 10.11: tx_read_only)."""
+    for variable in ("transaction_read_only", "tx_read_only"):
+        try:
+            cur.execute(f"SELECT @@session.{variable}")
+        except Exception:  # noqa: BLE001 - the other name exists on this server
+            continue
+        return bool(int(cur.fetchone()[0]))
+    return False
 
 
 def check_target(role: str, addr: ServerAddress) -> list[Finding]:
@@ -205,16 +218,40 @@ def source_bytes(addr: ServerAddress, databases: list[str]) -> int:
     return size
 
 
+def not_probed(role: str) -> Finding:
+    return Finding(
+        f"{role}: privileges",
+        False,
+        "not probed: the server is not proven separate from the source (see 'targets are not production'); "
+        "preflight sends no statement that writes to it until that passes",
+    )
+
+
 def run_preflight(servers: dict[str, ServerAddress], settings: RefreshSettings, databases: list[str]) -> list[Finding]:
-    """Every finding, in the order a DBA would fix them."""
+    """Every finding, in the order a DBA would fix them.
+
+    The topology (which server is which) is settled first, with reads only; a target is probed with
+    writes only once it is proven not to be the source, so a misconfigured target that *is* production
+    is never written to.
+    """
+    targets = {"workspace": servers["workspace"], "uat": servers["uat"]}
     findings = check_source(servers["source"], databases)
-    findings += check_target("workspace", servers["workspace"])
-    findings += check_target("uat", servers["uat"])
+    connects = {role: _reachable(role, addr) for role, addr in targets.items()}  # reads only
+    findings += connects.values()
+    reachable = all(f.ok for f in findings if f.check.endswith("connect"))
+    topology = check_topology(servers["source"], targets) if reachable else None
+    if topology is not None:
+        findings.append(topology)
+    for role, addr in targets.items():
+        if not connects[role].ok:
+            continue
+        if topology is None or not topology.ok:
+            findings.append(not_probed(role))
+        else:
+            findings += check_target(role, addr)[1:]  # its connect finding is already listed
     findings += check_clients()
     findings.append(check_disk(Path(settings.data_dir).resolve(), source_bytes(servers["source"], databases)))
     findings.append(check_key_present(settings))
-    if all(f.ok for f in findings if f.check.endswith("connect")):
-        findings.append(check_topology(servers["source"], {"workspace": servers["workspace"], "uat": servers["uat"]}))
     return findings
 
 

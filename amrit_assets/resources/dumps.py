@@ -13,6 +13,7 @@ views created afterwards, cross-database views left pending until their database
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -25,9 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from amrit_assets.resources.crypto import CHUNK_SIZE, DecryptError, decrypt_chunks, encrypt_stream, is_encrypted
+from amrit_assets.resources.crypto import CHUNK_SIZE, MAGIC, DecryptError, decrypt_chunks, encrypt_stream
 from amrit_assets.resources.mysql import ServerAddress, client_defaults_file, connect, mask_values
 from amrit_assets.resources.portable import (
+    ClientCommandError,
     DumpFilter,
     ViewError,
     create_views,
@@ -169,6 +171,11 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
+def partial_path(path: Path) -> Path:
+    """Where a dump is written until complete: one per process, so two writers never share one."""
+    return path.with_name(f"{path.name}.{os.getpid()}.partial")
+
+
 def dump_database(addr: ServerAddress, db: str, path: Path, *, key: bytes | None = None) -> DumpResult:
     """Consistent snapshot of one database, written to ``path`` (replaced only when complete).
 
@@ -176,7 +183,7 @@ def dump_database(addr: ServerAddress, db: str, path: Path, *, key: bytes | None
     """
     binary = _client("mysqldump", "mariadb-dump")
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
+    partial = partial_path(path)
     start = time.monotonic()
     with client_defaults_file(addr) as cnf, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen([binary, f"--defaults-extra-file={cnf}", *_dump_args(binary), db], stdout=subprocess.PIPE, stderr=err)
@@ -216,19 +223,17 @@ _FIXES = {
 }
 
 
-def _decrypted(path: Path, key: bytes, consequence: str) -> Iterator[bytes]:
+def _decrypted(src: BinaryIO, path: Path, key: bytes, consequence: str) -> Iterator[bytes]:
     """The plaintext of an encrypted dump; a failing chunk becomes a DumpError naming file, cause and fix."""
-    with path.open("rb") as f:
-        try:
-            yield from decrypt_chunks(f, key)
-        except DecryptError as e:
-            fix = _FIXES.get(e.problem, "the file cannot be repaired: materialize its raw_dump again")
-            raise DumpError(f"dump {path} cannot be restored: {e}. Fix: {fix}. {consequence}") from None
+    try:
+        yield from decrypt_chunks(src, key)
+    except DecryptError as e:
+        fix = _FIXES.get(e.problem, "the file cannot be repaired: materialize its raw_dump again")
+        raise DumpError(f"dump {path} cannot be restored: {e}. Fix: {fix}. {consequence}") from None
 
 
-def _plain(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as f:
-        yield from iter(lambda: f.read(CHUNK_SIZE), b"")
+def _plain(src: BinaryIO) -> Iterator[bytes]:
+    yield from iter(lambda: src.read(CHUNK_SIZE), b"")
 
 
 def _require_key(path: Path, key: bytes | None) -> bytes:
@@ -237,23 +242,68 @@ def _require_key(path: Path, key: bytes | None) -> bytes:
     return key
 
 
-def verify_dump(path: Path, *, key: bytes | None = None) -> None:
-    """Refuse a missing, empty, undecryptable or truncated dump before anything is dropped."""
+def _is_encrypted(src: BinaryIO) -> bool:
+    src.seek(0)
+    head = src.read(len(MAGIC))
+    src.seek(0)
+    return head == MAGIC
+
+
+@contextlib.contextmanager
+def sealed_copy(path: Path, expected_sha256: str | None, require_encrypted: bool = False) -> Iterator[BinaryIO]:
+    """The dump's bytes in a private, already-unlinked copy, hashed as they are copied.
+
+    Every check and the restore then read this copy, which nothing else can open or change: the
+    bytes restored are the bytes whose hash was compared (swapping or rewriting ``path`` after the
+    check changes nothing). A plaintext file where ``require_encrypted`` and a hash that differs from
+    ``expected_sha256`` are refused here.
+    """
     if not path.exists():
         raise DumpError(f"dump {path} does not exist: materialize its dump asset first")
-    size = path.stat().st_size
+    with path.open("rb") as src, tempfile.TemporaryFile(dir=path.parent, prefix=f".{path.name}.") as copy:
+        out = _Hashing(copy)
+        for block in iter(lambda: src.read(CHUNK_SIZE), b""):
+            out.write(block)
+        if require_encrypted and not _is_encrypted(copy):
+            raise DumpError(
+                f"dump {path} is not an amrit-anon encrypted dump (no AMRITENC header): a raw dump is only ever written "
+                "encrypted, so this file was not written by raw_dump. Fix: delete it and materialize raw_dump again; "
+                "the target database was not touched"
+            )
+        if expected_sha256 is not None and out.sha.hexdigest() != expected_sha256:
+            raise DumpError(
+                f"dump {path} is not the dump that was recorded: its sha256 {out.sha.hexdigest()[:12]}… differs from "
+                f"the recorded {expected_sha256[:12]}… (the file was replaced or changed after it was written). "
+                "Fix: materialize its dump asset again; the target database was not touched"
+            )
+        copy.flush()
+        copy.seek(0)
+        yield copy
+
+
+def _verify(src: BinaryIO, path: Path, key: bytes | None) -> bool:
+    """Refuse an empty, undecryptable or truncated dump; True if it is encrypted."""
+    size = os.fstat(src.fileno()).st_size
     if size == 0:
         raise DumpError(f"dump {path} is empty: re-run the dump")
-    if is_encrypted(path):
+    encrypted = _is_encrypted(src)
+    if encrypted:
         tail = b""
-        for chunk in _decrypted(path, _require_key(path, key), "The target database was not touched."):
+        for chunk in _decrypted(src, path, _require_key(path, key), "The target database was not touched."):
             tail = _keep_tail(tail, chunk)
     else:
-        with path.open("rb") as f:
-            f.seek(max(0, size - _TAIL))
-            tail = f.read()
+        src.seek(max(0, size - _TAIL))
+        tail = src.read()
+    src.seek(0)
     if _COMPLETED not in tail:
         raise DumpError(f"dump {path} is truncated or corrupt (no '-- Dump completed' trailer): re-run the dump; the target was not touched")
+    return encrypted
+
+
+def verify_dump(path: Path, *, key: bytes | None = None, expected_sha256: str | None = None, require_encrypted: bool = False) -> None:
+    """Refuse a missing, empty, unrecorded, undecryptable or truncated dump before anything is dropped."""
+    with sealed_copy(path, expected_sha256, require_encrypted) as src:
+        _verify(src, path, key)
 
 
 # --- restore ------------------------------------------------------------------------------------------
@@ -279,8 +329,23 @@ def _feed(proc: subprocess.Popen, lines: Iterable[bytes]) -> None:
             pass
 
 
+def sandbox_options(binary: str) -> list[str]:
+    """The client's own refusal of client commands, where it has one.
+
+    MariaDB's client has ``--sandbox`` (10.5.25/10.6.18/10.11.8+: no ``system``, ``source``, ``tee``,
+    ``pager`` with an argument); MySQL's has ``--commands=OFF`` (WL#16949, recent 8.0/8.4 releases: no
+    client command at all). Older clients have neither: the dump filter refuses such lines anyway.
+    """
+    help_text = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
+    if "--sandbox" in help_text:
+        return ["--sandbox"]
+    if "--commands" in help_text:
+        return ["--commands=OFF"]
+    return []
+
+
 def _pipe_into_client(addr: ServerAddress, db: str, lines: Iterable[bytes], path: Path, binary: str) -> None:
-    options = ["--default-character-set=utf8mb4", "--init-command=SET FOREIGN_KEY_CHECKS=0", db]
+    options = [*sandbox_options(binary), "--default-character-set=utf8mb4", "--init-command=SET FOREIGN_KEY_CHECKS=0", db]
     with client_defaults_file(addr) as cnf, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
             [binary, f"--defaults-extra-file={cnf}", *options], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err, bufsize=CHUNK_SIZE
@@ -295,31 +360,50 @@ def _pipe_into_client(addr: ServerAddress, db: str, lines: Iterable[bytes], path
             raise DumpError(f"restoring {path.name} into {db} failed: {mask_values(err.read().decode(errors='replace'))[:1500]}")
 
 
-def restore_dump(addr: ServerAddress, db: str, path: Path, *, key: bytes | None = None, disable_events: bool = False) -> RestoreResult:
+def restore_dump(
+    addr: ServerAddress,
+    db: str,
+    path: Path,
+    *,
+    key: bytes | None = None,
+    disable_events: bool = False,
+    expected_sha256: str | None = None,
+    require_encrypted: bool = False,
+) -> RestoreResult:
     """Replace database ``db`` on ``addr`` with the dump's content, portably; views last.
 
+    The dump is copied once into a private file (``sealed_copy``) whose hash must equal
+    ``expected_sha256`` (what the dump's asset recorded); every check and the restore read that copy.
+    ``require_encrypted`` refuses anything but an authenticated encrypted dump (raw dumps).
     ``disable_events`` creates every event disabled (for UAT's shadow) and reports which were enabled.
+    A line the mysql client would run as a client command (``\\!``, ``system``, ``source`` ...) is
+    refused (``portable.ClientCommandError``): ``db`` is then dropped, incomplete.
     """
-    verify_dump(path, key=key)
     binary = _client("mysql", "mariadb")
-    encrypted = is_encrypted(path)
-    start = time.monotonic()
-    conn = connect(addr)
-    try:
-        dump_filter = DumpFilter(mariadb=is_mariadb(conn), mysql_client=_is_mysql_client(binary), disable_events=disable_events)
-        with pending_lock(conn):
-            forget_pending(conn, db)
-        _recreate(conn, db)
-        changed = f"It changed after it was verified: {db} is incomplete; restore it again."
-        chunks = _decrypted(path, _require_key(path, key), changed) if encrypted else _plain(path)
-        _pipe_into_client(addr, db, dump_filter.lines(chunks), path, binary)
-        with pending_lock(conn):
-            views = create_views(conn, db, [requalify(v, dump_filter.source_db, db) for v in dump_filter.views])
-            completed = retry_pending_views(conn)
-    except ViewError as e:
-        raise DumpError(f"restoring {path.name} into {db}: {e}") from None
-    finally:
-        conn.close()
+    with sealed_copy(path, expected_sha256, require_encrypted) as src:
+        encrypted = _verify(src, path, key)
+        start = time.monotonic()
+        conn = connect(addr)
+        try:
+            dump_filter = DumpFilter(mariadb=is_mariadb(conn), mysql_client=_is_mysql_client(binary), disable_events=disable_events)
+            with pending_lock(conn):
+                forget_pending(conn, db)
+            _recreate(conn, db)
+            changed = f"It changed after it was verified: {db} is incomplete; restore it again."
+            chunks = _decrypted(src, path, _require_key(path, key), changed) if encrypted else _plain(src)
+            try:
+                _pipe_into_client(addr, db, dump_filter.lines(chunks), path, binary)
+            except ClientCommandError as e:
+                with conn.cursor() as cur:
+                    cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
+                raise DumpError(f"dump {path} was refused: {e}. {db} was dropped (it was incomplete). Fix: materialize the dump again") from None
+            with pending_lock(conn):
+                views = create_views(conn, db, [requalify(v, dump_filter.source_db, db) for v in dump_filter.views])
+                completed = retry_pending_views(conn)
+        except ViewError as e:
+            raise DumpError(f"restoring {path.name} into {db}: {e}") from None
+        finally:
+            conn.close()
     pending = [p.qualified for p in views.pending]
     return RestoreResult(time.monotonic() - start, views.created, pending, completed, dump_filter.events_enabled)
 

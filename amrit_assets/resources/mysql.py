@@ -67,7 +67,8 @@ class ServerAddress:
 def connect(addr: ServerAddress, database: str | None = None, *, read_only: bool = False, **kw) -> pymysql.Connection:
     """Open a PyMySQL connection; a wrong password or unreachable server becomes a clear error."""
     params: dict = dict(
-        user=addr.user, password=addr.password, database=database, charset="utf8mb4", autocommit=True, cursorclass=MaskingCursor, **kw
+        # bytes: PyMySQL would encode a str password as latin-1, so a non-ASCII one could never log in
+        user=addr.user, password=addr.password.encode("utf-8"), database=database, charset="utf8mb4", autocommit=True, cursorclass=MaskingCursor, **kw
     )
     if addr.unix_socket:
         params["unix_socket"] = addr.unix_socket
@@ -109,18 +110,32 @@ class MySQLResource(ConfigurableResource):
         return connect(self.address, database, read_only=self.read_only)
 
 
+def option_value(value: str) -> str:
+    """A value for a MySQL/MariaDB option file: quoted, so ``#``, ``;``, spaces and quotes are data, with the
+    escapes both clients read (``\\\\``, ``\\"``, ``\\n``...)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return f'"{escaped}"'
+
+
+def client_options(addr: ServerAddress) -> str:
+    lines = ["[client]", f"user={option_value(addr.user)}", f"password={option_value(addr.password)}"]
+    if addr.unix_socket:
+        lines.append(f"socket={option_value(addr.unix_socket)}")
+    else:
+        lines += [f"host={option_value(addr.host)}", f"port={addr.port}", "protocol=TCP"]
+    return "\n".join(lines) + "\n"
+
+
 @contextlib.contextmanager
 def client_defaults_file(addr: ServerAddress) -> Iterator[str]:
-    """A 0600 option file for mysql/mysqldump so the password never shows in ``ps``."""
-    fd, path = tempfile.mkstemp(prefix="amrit-client-", suffix=".cnf")
-    try:
-        with os.fdopen(fd, "w") as f:
-            lines = ["[client]", f"user={addr.user}", f'password="{addr.password}"']
-            if addr.unix_socket:
-                lines.append(f"socket={addr.unix_socket}")
-            else:
-                lines += [f"host={addr.host}", f"port={addr.port}", "protocol=TCP"]
-            f.write("\n".join(lines) + "\n")
-        yield path
-    finally:
-        os.unlink(path)
+    """An option file for mysql/mysqldump (so the password never shows in ``ps``) that never has a name.
+
+    It is a nameless temporary file (0600, ``O_TMPFILE`` where the kernel has it, else unlinked at
+    once), which the client opens as ``/proc/<this pid>/fd/<n>``: no file is left behind whatever
+    kills this process, since the kernel frees it with the last descriptor. Pass the returned path to
+    ``--defaults-extra-file=`` of a client this process starts.
+    """
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", prefix="amrit-client-") as f:
+        f.write(client_options(addr))
+        f.flush()
+        yield f"/proc/{os.getpid()}/fd/{f.fileno()}"

@@ -62,6 +62,84 @@ class ViewError(RuntimeError):
     pass
 
 
+class ClientCommandError(RuntimeError):
+    """A dump line the mysql client would run itself (a shell command, another file, a new delimiter)."""
+
+
+# The mysql/mariadb clients' own commands (``help`` lists them): a long name at the start of a
+# statement, or ``\x`` anywhere outside a string. A dump never needs one, except mysqldump's own
+# ``DELIMITER ;;``/``DELIMITER ;`` around routines and MariaDB's sandbox marker (which only restricts).
+CLIENT_COMMANDS = frozenset(
+    b"? charset clear connect delimiter edit ego exit go help nopager notee nowarning pager print prompt "
+    b"query_attributes quit rehash resetconnection sandbox source ssl_session_data_print status system tee use warnings".split()
+)
+_DELIMITERS = (b"DELIMITER ;;", b"DELIMITER ;")
+_FIRST_WORD = re.compile(rb"\s*([A-Za-z_?]+)(?:[\s;]|$)")
+# A data line as mysqldump writes it: strings, identifiers and the rest, no backslash outside a string.
+_DATA_LINE = re.compile(rb"(?:[^'\"`\\]++|'(?:[^'\\]++|\\.)*+'|\"(?:[^\"\\]++|\\.)*+\"|`[^`]*+`)*+")
+
+
+def client_command_in_data(line: bytes) -> bool:
+    """A backslash outside every string (``\\!`` runs a shell), or a string left open: not mysqldump's output."""
+    body = line.rstrip(b"\r\n")
+    m = _DATA_LINE.match(body)
+    return m is None or m.end() != len(body)
+
+
+@dataclass
+class CommandScanner:
+    """Follows the client's view of a dump's DDL lines (strings, comments, statement starts) to find its commands."""
+
+    quote: bytes = b""  # inside a string or identifier spanning lines
+    comment: bool = False  # inside /* ... */ (not /*! ... */, which the client reads as SQL)
+    fresh: bool = True  # the client's statement buffer is empty: a long command name would run
+    delimiter: bytes = b";"
+
+    def scan(self, line: bytes) -> str | None:
+        """What client command ``line`` holds, if any."""
+        body = line.rstrip(b"\r\n")
+        if self.fresh and not self.quote and not self.comment:
+            if body.strip() in _DELIMITERS:
+                self.delimiter = body.strip().split()[1]
+                return None
+            m = _FIRST_WORD.match(body)
+            if m and m.group(1).lower() in CLIENT_COMMANDS:
+                return m.group(1).decode()
+        found, tail = self._walk(body)
+        if tail.strip():
+            self.fresh = not self.quote and not self.comment and tail.rstrip().endswith(self.delimiter)
+        return found
+
+    def _walk(self, body: bytes) -> tuple[str | None, bytes]:
+        """Track quotes and comments through one line; returns a backslash command and the line's SQL tail."""
+        i, n, tail_start = 0, len(body), 0
+        while i < n:
+            c = body[i : i + 1]
+            if self.comment:
+                end = body.find(b"*/", i)
+                if end < 0:
+                    return None, b""
+                self.comment, i, tail_start = False, end + 2, end + 2
+            elif self.quote:
+                if c == b"\\" and self.quote != b"`":
+                    i += 2
+                elif c == self.quote:
+                    self.quote, i = b"", i + 1
+                else:
+                    i += 1
+            elif c in (b"'", b'"', b"`"):
+                self.quote, i = c, i + 1
+            elif c == b"#" or body.startswith(b"-- ", i) or body[i:] == b"--":
+                return None, body[tail_start:i]
+            elif body.startswith(b"/*", i) and not body.startswith((b"/*!", b"/*M!"), i):
+                self.comment, i = True, i + 2
+            elif c == b"\\":
+                return body[i : i + 2].decode(errors="replace"), b""
+            else:
+                i += 1
+        return None, body[tail_start:]
+
+
 @dataclass(frozen=True)
 class ViewStatement:
     """One view of the dump: its name, the session settings it was dumped under, and its CREATE."""
@@ -127,18 +205,33 @@ class DumpFilter:
     _data: bool = False
     _view: list[bytes] = field(default_factory=list)
     _session: dict[str, str] = field(default_factory=dict)
+    _commands: CommandScanner = field(default_factory=CommandScanner)
+    _line: int = 0
 
     def lines(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """The rewritten dump; raises ``ClientCommandError`` at a line the client would run as a command."""
         for line in iter_lines(chunks):
+            self._line += 1
             if self._data or (not self._routine and not self._view and line.startswith(_DATA)):
                 # Data, byte-identical: an INSERT runs to the line ending in ';' (MariaDB puts each row
                 # on its own line; values never hold a raw newline, mysqldump escapes it).
+                if client_command_in_data(line):
+                    self._refuse("a backslash outside a string (a client command such as \\!) or an unclosed string")
                 self._data = not line.rstrip(b"\r\n").endswith(b";")
                 yield line
                 continue
+            if not (self.mariadb_marker(line)) and (command := self._commands.scan(line)):
+                self._refuse(f"the client command {command!r}")
             out = self._ddl(line)
             if out is not None:
                 yield out
+
+    @staticmethod
+    def mariadb_marker(line: bytes) -> bool:
+        return line.rstrip() == _SANDBOX
+
+    def _refuse(self, what: str) -> None:
+        raise ClientCommandError(f"line {self._line} holds {what}; a dump never runs client commands")
 
     def _ddl(self, line: bytes) -> bytes | None:
         if line.startswith(b"DELIMITER "):
@@ -151,7 +244,7 @@ class DumpFilter:
             self.source_db = m.group(1).decode()
         if line.startswith(b"/*!50001 SET ") and (m := _VIEW_SESSION.match(line)):
             self._session[m.group(1).decode()] = m.group(2).decode()
-        if self.mysql_client and line.rstrip() == _SANDBOX:
+        if self.mysql_client and self.mariadb_marker(line):
             return None  # MariaDB's sandbox marker: the MySQL 8 client refuses it
         if self.disable_events and line.startswith(b"/*!50106 CREATE*/") and (m := _EVENT_NAME.search(line)):
             line = self._disabled_event(m.group(1).decode().replace("``", "`"), line)

@@ -8,11 +8,13 @@ a DNS alias or a proxy in front of production is still production.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
 
 from amrit_assets.resources.mysql import ServerAddress, connect
+from amrit_assets.resources.refresh_lock import step_lock
 
 ALLOW_ENV = "AMRIT_ALLOW_PRODUCTION_LIKE_TARGET"
 _PRODUCTION_LIKE = re.compile(r"(^|[^a-z])(prod|production|live)([^a-z]|$)", re.IGNORECASE)
@@ -110,3 +112,20 @@ def require_safe_targets(source: ServerAddress, targets: dict[str, ServerAddress
     problems = unsafe_target_problems(src, ids, targets)
     if problems:
         raise UnsafeTargetError("refusing to run, nothing was changed: " + "; ".join(problems))
+
+
+def writes_to_targets(fn):
+    """For an asset that writes to the workspace or UAT (its resources ``source``, ``workspace``, ``uat_server``).
+
+    Before its first statement, the targets are proven not to be the source (the configuration may
+    have changed since preflight), and for the whole step the refresh lock is held (``step_lock``).
+    """
+
+    @functools.wraps(fn)
+    def guarded(context, *args, **kwargs):
+        targets = {"workspace": kwargs["workspace"].address, "uat": kwargs["uat_server"].address}
+        require_safe_targets(kwargs["source"].address, targets)
+        with step_lock(targets, context.run.run_id, context.run.tags):
+            return fn(context, *args, **kwargs)
+
+    return guarded

@@ -72,6 +72,7 @@ class SwapReport:
     restore_seconds: float = 0.0
     recovered: str = ""
     objects: dict[str, int] = field(default_factory=dict)
+    shadow: str = ""  # prepare_shadow: the token of the verified shadow, for swap_prepared
 
 
 def shadow_name(db: str) -> str:
@@ -188,19 +189,21 @@ def _disable_events(cur, db: str) -> None:
             cur.execute(f"ALTER EVENT {quote_name(db)}.{quote_name(name)} DISABLE")
 
 
-def _exchange_sql(db: str, incoming: str, outgoing: str, current: list[str], new: list[str], marker: str) -> str:
-    """One RENAME TABLE: db's tables out, incoming's in, and the control marker, all or nothing.
+def _exchange_parts(db: str, incoming: str, outgoing: str, current: list[str], new: list[str], discarded: list[str] = ()) -> list[str]:
+    """The RENAME TABLE clauses of one database: db's tables out, incoming's in.
 
     A rollback exchanges ``db`` with ``outgoing`` itself, so db's tables pass through a temporary
-    database inside the same statement (the classic a->tmp, b->a, tmp->b swap).
+    database inside the same statement (the classic a->tmp, b->a, tmp->b swap). A forward swap moves
+    the older previous state's tables (``discarded``) out of ``outgoing`` in the same statement, so a
+    crash before it leaves the rollback copy whole.
     """
     via = swap_name(db) if incoming == outgoing else outgoing
-    parts = [f"{quote_name(db)}.{quote_name(t)} TO {quote_name(via)}.{quote_name(t)}" for t in current]
+    parts = [f"{quote_name(outgoing)}.{quote_name(t)} TO {quote_name(swap_name(db))}.{quote_name(t)}" for t in discarded]
+    parts += [f"{quote_name(db)}.{quote_name(t)} TO {quote_name(via)}.{quote_name(t)}" for t in current]
     parts += [f"{quote_name(incoming)}.{quote_name(t)} TO {quote_name(db)}.{quote_name(t)}" for t in new]
     if via != outgoing:
         parts += [f"{quote_name(via)}.{quote_name(t)} TO {quote_name(outgoing)}.{quote_name(t)}" for t in current]
-    parts.append(f"`{CONTROL_DB}`.{quote_name('pending_' + marker)} TO `{CONTROL_DB}`.{quote_name('done_' + marker)}")
-    return "RENAME TABLE " + ", ".join(parts)
+    return parts
 
 
 def _table_exists(cur, db: str, table: str) -> bool:
@@ -221,6 +224,72 @@ def _no_checkpoint(_: str) -> None:
     return None
 
 
+@dataclass
+class Move:
+    """One database of a swap: ``incoming`` (its shadow, or its previous state for a rollback) goes into ``db``."""
+
+    db: str
+    incoming: str
+    events_enabled: dict[str, bool] | None = None
+    waiting_views: list[ViewStatement] = field(default_factory=list)
+
+
+def _plan(conn, cur, move: Move) -> tuple[dict, list[str]]:
+    """Journal-ready definitions of everything that moves, and the older previous tables to discard."""
+    db, incoming, outgoing = move.db, move.incoming, previous_name(move.db)
+    cur.execute(f"CREATE DATABASE IF NOT EXISTS {quote_name(db)} DEFAULT CHARACTER SET utf8mb4")
+    cur.execute(f"CREATE DATABASE IF NOT EXISTS {quote_name(outgoing)}")  # never dropped before the rename: the rollback copy
+    cur.execute(f"DROP DATABASE IF EXISTS {quote_name(swap_name(db))}")
+    cur.execute(f"CREATE DATABASE {quote_name(swap_name(db))}")
+    objects = {"current": definitions(cur, db), "incoming": definitions(cur, incoming)}
+    forward = incoming != outgoing
+    discarded = base_tables(conn, outgoing) if forward else []
+    objects["discarded"] = definitions(cur, outgoing) if forward else {}
+    events_enabled = move.events_enabled
+    if events_enabled is None and not forward:
+        cur.execute(f"SELECT name, enabled FROM `{CONTROL_DB}`.previous_events WHERE db = %s", (db,))
+        events_enabled = {name: bool(on) for name, on in cur.fetchall()}
+    for item in objects["incoming"]["EVENT"]:
+        item["enabled"] = (events_enabled or {}).get(item["name"], item["enabled"])
+    # views the restore could not create yet (another database missing) travel with the swap
+    objects["incoming"]["VIEW"] += [{"name": v.name, "sql": v.sql, "sql_mode": None, "session": list(v.session)} for v in move.waiting_views]
+    return objects, discarded
+
+
+def exchange_many(conn, moves: list[Move], checkpoint: Checkpoint = _no_checkpoint) -> dict[str, dict[str, int]]:
+    """Swap every move's ``incoming`` into its database in ONE ``RENAME TABLE``: all of them, or none.
+
+    ``db``'s current tables go to ``<db>__amrit_previous`` (for a rollback, the two exchange places).
+    All journal rows share one token, and one marker table is renamed inside the same statement, so
+    recovery decides for the whole group at once.
+    """
+    token = secrets.token_hex(8)
+    with conn.cursor() as cur:
+        _ensure_control(cur)
+        plans = []
+        for move in moves:
+            objects, discarded = _plan(conn, cur, move)
+            _set_journal(cur, move.db, "swapping", move.incoming, token, objects)
+            plans.append((move, objects, discarded))
+        cur.execute(f"CREATE TABLE `{CONTROL_DB}`.{quote_name('pending_' + token)} (id INT)")
+        checkpoint("journaled")
+        parts = []
+        for move, objects, discarded in plans:
+            db, incoming, outgoing = move.db, move.incoming, previous_name(move.db)
+            _disable_events(cur, db)
+            _disable_events(cur, incoming)
+            _drop_objects(cur, db, {"TRIGGER": objects["current"]["TRIGGER"]})
+            _drop_objects(cur, incoming, {"TRIGGER": objects["incoming"]["TRIGGER"]})
+            _drop_objects(cur, outgoing, {"TRIGGER": objects["discarded"].get("TRIGGER", [])})  # a table with triggers cannot change database
+            parts += _exchange_parts(db, incoming, outgoing, base_tables(conn, db), base_tables(conn, incoming), discarded)
+        checkpoint("before_rename")
+        parts.append(f"`{CONTROL_DB}`.{quote_name('pending_' + token)} TO `{CONTROL_DB}`.{quote_name('done_' + token)}")
+        cur.execute("RENAME TABLE " + ", ".join(parts))
+        checkpoint("after_rename")
+        cur.execute(f"UPDATE `{CONTROL_DB}`.swap_journal SET state = 'renamed' WHERE token = %s", (token,))
+    return {move.db: _finish(conn, move.db, checkpoint) for move, _, _ in plans}
+
+
 def exchange(
     conn,
     db: str,
@@ -229,51 +298,27 @@ def exchange(
     events_enabled: dict[str, bool] | None = None,
     waiting_views: list[ViewStatement] = (),
 ) -> dict[str, int]:
-    """Swap ``incoming``'s tables and objects into ``db``; ``db``'s go to ``<db>__amrit_previous``.
+    """One database's ``exchange_many``."""
+    return exchange_many(conn, [Move(db, incoming, events_enabled, list(waiting_views))], checkpoint)[db]
 
-    For a forward swap ``incoming`` is the shadow (the old previous state is dropped first); for a
-    rollback it is the previous state itself (the two exchange places).
+
+def _finish(conn, db: str, checkpoint: Checkpoint = _no_checkpoint) -> dict[str, int]:
+    """Everything after the atomic rename; safe to run again after a crash at any point in it.
+
+    The journal says ``renamed`` before anything else and the rename's marker goes only after it says
+    ``done``, so a crash anywhere in here is seen by the next run as "after the rename" and finished.
     """
-    outgoing = previous_name(db)
-    with conn.cursor() as cur:
-        _ensure_control(cur)
-        cur.execute(f"CREATE DATABASE IF NOT EXISTS {quote_name(db)} DEFAULT CHARACTER SET utf8mb4")
-        if incoming != outgoing:
-            cur.execute(f"DROP DATABASE IF EXISTS {quote_name(outgoing)}")
-        cur.execute(f"CREATE DATABASE IF NOT EXISTS {quote_name(outgoing)}")
-        cur.execute(f"DROP DATABASE IF EXISTS {quote_name(swap_name(db))}")
-        cur.execute(f"CREATE DATABASE {quote_name(swap_name(db))}")
-        objects = {"current": definitions(cur, db), "incoming": definitions(cur, incoming)}
-        if events_enabled is None and incoming == outgoing:
-            cur.execute(f"SELECT name, enabled FROM `{CONTROL_DB}`.previous_events WHERE db = %s", (db,))
-            events_enabled = {name: bool(on) for name, on in cur.fetchall()}
-        for item in objects["incoming"]["EVENT"]:
-            item["enabled"] = (events_enabled or {}).get(item["name"], item["enabled"])
-        # views the restore could not create yet (another database missing) travel with the swap
-        objects["incoming"]["VIEW"] += [{"name": v.name, "sql": v.sql, "sql_mode": None, "session": list(v.session)} for v in waiting_views]
-        token = secrets.token_hex(8)
-        _set_journal(cur, db, "swapping", incoming, token, objects)
-        cur.execute(f"CREATE TABLE `{CONTROL_DB}`.{quote_name('pending_' + token)} (id INT)")
-        checkpoint("journaled")
-        _disable_events(cur, db)
-        _disable_events(cur, incoming)
-        _drop_objects(cur, db, {"TRIGGER": objects["current"]["TRIGGER"]})
-        _drop_objects(cur, incoming, {"TRIGGER": objects["incoming"]["TRIGGER"]})
-        checkpoint("before_rename")
-        cur.execute(_exchange_sql(db, incoming, outgoing, base_tables(conn, db), base_tables(conn, incoming), token))
-        checkpoint("after_rename")
-    return _finish(conn, db)
-
-
-def _finish(conn, db: str) -> dict[str, int]:
-    """Everything after the atomic rename; safe to run again after a crash."""
     outgoing = previous_name(db)
     with conn.cursor() as cur:
         j = _journal(cur, db)
         incoming, objects = j["incoming"], j["objects"]
+        if j["state"] != "renamed":
+            _set_journal(cur, db, "renamed", incoming, j["token"], objects)
+        checkpoint("finishing")
         # views, routines and events do not move with RENAME TABLE: drop them where they were left
         _drop_objects(cur, db, objects["current"])
         _drop_objects(cur, incoming, objects["incoming"])
+        _drop_objects(cur, outgoing, objects.get("discarded", {}))  # the older previous state's
         _create_objects(cur, outgoing, db, objects["current"], events_enabled=False)
         cur.execute(f"DELETE FROM `{CONTROL_DB}`.previous_events WHERE db = %s", (db,))
         for item in objects["current"]["EVENT"]:
@@ -283,8 +328,10 @@ def _finish(conn, db: str) -> dict[str, int]:
         if incoming != outgoing:
             cur.execute(f"DROP DATABASE IF EXISTS {quote_name(incoming)}")
         cur.execute(f"DROP DATABASE IF EXISTS {quote_name(swap_name(db))}")
-        cur.execute(f"DROP TABLE IF EXISTS `{CONTROL_DB}`.{quote_name('done_' + j['token'])}")
         _set_journal(cur, db, "done", incoming)
+        cur.execute(f"SELECT COUNT(*) FROM `{CONTROL_DB}`.swap_journal WHERE token = %s", (j["token"],))
+        if not cur.fetchone()[0]:  # the last database of its swap: the marker has told everything it had to
+            cur.execute(f"DROP TABLE IF EXISTS `{CONTROL_DB}`.{quote_name('done_' + j['token'])}")
     retry_pending_views(conn)  # views elsewhere in UAT that were waiting for this database
     counts = {kind.lower() + "s": len(items) for kind, items in objects["incoming"].items()}
     counts["views_waiting"] = sum(v.db == db for v in pending_views(conn))
@@ -296,7 +343,7 @@ def _abort(conn, db: str) -> None:
     with conn.cursor() as cur:
         j = _journal(cur, db)
         incoming, objects = j["incoming"], j["objects"]
-        for where, key, enabled in ((db, "current", True), (incoming, "incoming", False)):
+        for where, key, enabled in ((db, "current", True), (incoming, "incoming", False), (previous_name(db), "discarded", False)):
             part = objects.get(key, {})
             if _schema_exists(cur, where):
                 _create_objects(cur, where, where, {"TRIGGER": part.get("TRIGGER", []), "EVENT": part.get("EVENT", [])}, enabled)
@@ -316,16 +363,103 @@ def recover(conn, db: str) -> str:
                 cur.execute(f"DROP DATABASE {quote_name(shadow_name(db))}")
                 return "dropped an unfinished shadow database"
             return ""
-        if j["state"] == "restoring":
+        if j["state"] in ("restoring", "verified"):
             cur.execute(f"DROP DATABASE IF EXISTS {quote_name(shadow_name(db))}")
             _set_journal(cur, db, "aborted", j["incoming"])
+            if j["state"] == "verified":
+                return "dropped a verified shadow that was never swapped in; UAT kept its data"
             return "dropped a shadow database whose restore was interrupted; UAT kept its data"
-        renamed = _table_exists(cur, CONTROL_DB, "done_" + j["token"])
+        renamed = j["state"] == "renamed" or _table_exists(cur, CONTROL_DB, "done_" + j["token"])
+        cur.execute(f"SELECT db FROM `{CONTROL_DB}`.swap_journal WHERE token = %s ORDER BY db", (j["token"],))
+        group = [row[0] for row in cur.fetchall()]  # every database of the interrupted swap
+        if renamed:
+            cur.execute(f"UPDATE `{CONTROL_DB}`.swap_journal SET state = 'renamed' WHERE token = %s", (j["token"],))
+    for each in group:
+        (_finish if renamed else _abort)(conn, each)
+    which = ", ".join(group)
     if renamed:
-        _finish(conn, db)
-        return "finished a swap interrupted after its atomic rename; UAT holds the new data"
-    _abort(conn, db)
-    return "undid a swap interrupted before its atomic rename; UAT kept its data"
+        return f"finished a swap of {which} interrupted after its atomic rename; UAT holds the new data, the state it replaced is kept for rollback"
+    return f"undid a swap of {which} interrupted before its atomic rename; UAT kept its data and its rollback copy"
+
+
+def prepare_shadow(
+    addr: ServerAddress,
+    db: str,
+    dump: Path,
+    expected_rows: dict[str, int],
+    restore: Callable[..., RestoreResult],
+    checkpoint: Checkpoint = _no_checkpoint,
+) -> SwapReport:
+    """Restore ``dump`` into ``db``'s shadow and verify it against ``expected_rows``; UAT is not touched.
+
+    The journal then says ``verified`` with a fresh token (``SwapReport.shadow``) that ``swap_prepared``
+    must be given: only the shadow this call verified is swapped in.
+    """
+    conn = connect(addr)
+    try:
+        recovered = recover(conn, db)
+        shadow = shadow_name(db)
+        with conn.cursor() as cur:
+            _set_journal(cur, db, "restoring", shadow)
+        checkpoint("restoring")
+        restored = restore(addr, shadow, dump, disable_events=True)  # events are created disabled
+        counts = row_counts(conn, shadow)
+        with conn.cursor() as cur:
+            if counts != expected_rows:
+                differ = sorted(t for t in set(counts) | set(expected_rows) if counts.get(t) != expected_rows.get(t))
+                cur.execute(f"DROP DATABASE IF EXISTS {quote_name(shadow)}")
+                _set_journal(cur, db, "aborted", shadow)
+                raise SwapError(
+                    f"the restored shadow of {db} differs from the anonymized database in {len(differ)} tables "
+                    f"({', '.join(differ[:10])}): UAT was not touched; materialize anonymized_dump[{db}] again"
+                )
+            token = secrets.token_hex(8)
+            _set_journal(cur, db, "verified", shadow, token, {"events_enabled": restored.events_enabled})
+        checkpoint("verified")
+        return SwapReport(db, len(counts), sum(counts.values()), restored.seconds, recovered, shadow=token)
+    finally:
+        conn.close()
+
+
+def waiting_shadows(addr: ServerAddress, shadows: dict[str, str]) -> dict[str, str]:
+    """The databases (-> token) whose journal says their shadow with that token is verified and not swapped in yet."""
+    conn = connect(addr)
+    try:
+        with conn.cursor() as cur:
+            _ensure_control(cur)
+            return {db: token for db, token in shadows.items() if (j := _journal(cur, db)) and j["state"] == "verified" and j["token"] == token}
+    finally:
+        conn.close()
+
+
+def swap_prepared(addr: ServerAddress, shadows: dict[str, str], checkpoint: Checkpoint = _no_checkpoint) -> dict[str, SwapReport]:
+    """Swap the verified shadows (database -> token from ``prepare_shadow``) into UAT together, in one RENAME.
+
+    Refuses, touching nothing, when any database has no verified shadow with that token.
+    """
+    conn = connect(addr)
+    try:
+        moves = []
+        with conn.cursor() as cur:
+            _ensure_control(cur)
+            for db, token in sorted(shadows.items()):
+                j = _journal(cur, db)
+                if not j or j["state"] != "verified" or j["token"] != token or not _schema_exists(cur, shadow_name(db)):
+                    raise SwapError(
+                        f"{db} has no verified shadow from the latest uat[{db}] (journal: {j['state'] if j else 'empty'}): "
+                        f"materialize uat[{db}] again; no database of UAT was touched"
+                    )
+                moves.append(Move(db, shadow_name(db), j["objects"].get("events_enabled") or {}))
+        for move in moves:
+            move.waiting_views = take_pending_views(conn, move.incoming)
+        objects = exchange_many(conn, moves, checkpoint)
+        reports = {}
+        for db in objects:
+            counts = row_counts(conn, db)
+            reports[db] = SwapReport(db, len(counts), sum(counts.values()), objects=objects[db])
+        return reports
+    finally:
+        conn.close()
 
 
 def publish(
@@ -337,46 +471,37 @@ def publish(
     checkpoint: Checkpoint = _no_checkpoint,
 ) -> SwapReport:
     """Restore ``dump`` into the shadow, verify it against ``expected_rows``, then swap it into ``db``."""
+    prepared = prepare_shadow(addr, db, dump, expected_rows, restore, checkpoint)
+    swapped = swap_prepared(addr, {db: prepared.shadow}, checkpoint)[db]
+    return SwapReport(db, swapped.tables, swapped.rows, prepared.restore_seconds, prepared.recovered, swapped.objects)
+
+
+def rollback_all(addr: ServerAddress, dbs: list[str]) -> dict[str, SwapReport]:
+    """Put the previous UAT state of every database back in ONE ``RENAME TABLE`` (the current ones are kept)."""
     conn = connect(addr)
     try:
-        recovered = recover(conn, db)
-        shadow = shadow_name(db)
+        for db in dbs:
+            recover(conn, db)
         with conn.cursor() as cur:
-            _set_journal(cur, db, "restoring", shadow)
-        checkpoint("restoring")
-        restored = restore(addr, shadow, dump, disable_events=True)  # events are created disabled
-        seconds, events_enabled = restored.seconds, restored.events_enabled
-        counts = row_counts(conn, shadow)
-        if counts != expected_rows:
-            differ = sorted(t for t in set(counts) | set(expected_rows) if counts.get(t) != expected_rows.get(t))
-            with conn.cursor() as cur:
-                cur.execute(f"DROP DATABASE IF EXISTS {quote_name(shadow)}")
-                _set_journal(cur, db, "aborted", shadow)
-            raise SwapError(
-                f"the restored shadow of {db} differs from the anonymized database in {len(differ)} tables "
-                f"({', '.join(differ[:10])}): UAT was not touched; materialize anonymized_dump[{db}] again"
-            )
-        checkpoint("verified")
-        waiting = take_pending_views(conn, shadow)
-        objects = exchange(conn, db, shadow, checkpoint, events_enabled, waiting)
-        return SwapReport(db, len(counts), sum(counts.values()), seconds, recovered, objects)
+            for db in dbs:
+                if not _schema_exists(cur, previous_name(db)) or not base_tables(conn, previous_name(db)):
+                    raise SwapError(
+                        f"there is no previous UAT state of {db} to roll back to ({previous_name(db)} is missing or empty); "
+                        "no database was rolled back"
+                    )
+        objects = exchange_many(conn, [Move(db, previous_name(db)) for db in dbs])
+        reports = {}
+        for db in dbs:
+            counts = row_counts(conn, db)
+            reports[db] = SwapReport(db, len(counts), sum(counts.values()), objects=objects[db])
+        return reports
     finally:
         conn.close()
 
 
 def rollback(addr: ServerAddress, db: str) -> SwapReport:
     """Put the previous UAT state of ``db`` back (and keep the current one as the new previous)."""
-    conn = connect(addr)
-    try:
-        recover(conn, db)
-        with conn.cursor() as cur:
-            if not _schema_exists(cur, previous_name(db)) or not base_tables(conn, previous_name(db)):
-                raise SwapError(f"there is no previous UAT state of {db} to roll back to ({previous_name(db)} is missing or empty)")
-        objects = exchange(conn, db, previous_name(db))
-        counts = row_counts(conn, db)
-        return SwapReport(db, len(counts), sum(counts.values()), objects=objects)
-    finally:
-        conn.close()
+    return rollback_all(addr, [db])[db]
 
 
 def status(addr: ServerAddress, db: str) -> dict[str, object]:

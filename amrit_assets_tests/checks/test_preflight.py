@@ -105,3 +105,65 @@ def test_a_workspace_whose_event_scheduler_runs_is_refused(servers):
         with conn.cursor() as cur:
             cur.execute("SET GLOBAL event_scheduler = OFF")
         conn.close()
+
+
+# --- a target that is the source is refused before anything is written to it ------------------------------
+
+_READS = ("SELECT", "SHOW", "SET SESSION TRANSACTION READ ONLY", "SET NAMES", "SET AUTOCOMMIT", "SET @@SESSION.AUTOCOMMIT")
+
+
+def statements_received(src: ServerAddress, action) -> list[str]:
+    """Every statement the source received from others while ``action`` ran (its general log, as a table)."""
+    conn = connect(src)
+    with conn.cursor() as cur:
+        cur.execute("SELECT CONNECTION_ID()")
+        me = cur.fetchone()[0]
+        cur.execute("SET GLOBAL log_output = 'TABLE'")
+        cur.execute("TRUNCATE mysql.general_log")
+        cur.execute("SET GLOBAL general_log = 1")
+    try:
+        action()
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("SET GLOBAL general_log = 0")
+            cur.execute("SELECT CONVERT(argument USING utf8mb4) FROM mysql.general_log WHERE command_type = 'Query' AND thread_id <> %s", (me,))
+            received = [r[0] for r in cur.fetchall()]
+        conn.close()
+    return received
+
+
+def writes(statements: list[str]) -> list[str]:
+    return [s for s in statements if not s.lstrip().upper().startswith(_READS)]
+
+
+@pytest.mark.parametrize(
+    "role, how",
+    [("uat", "socket"), ("uat", "tcp"), ("uat", "localhost"), ("workspace", "socket"), ("workspace", "tcp"), ("workspace", "localhost")],
+)
+def test_a_target_that_is_the_source_is_refused_without_one_write_to_the_source(servers, tmp_path, role, how):
+    src = servers["source"]
+    alias = {
+        "socket": ServerAddress("", 0, src.user, src.password, src.unix_socket),
+        "tcp": ServerAddress("127.0.0.1", src.port, src.user, src.password),
+        "localhost": ServerAddress("localhost", src.port, src.user, src.password),
+    }[how]
+    config = dict(servers, **{role: alias})
+    found: list = []
+    received = statements_received(src, lambda: found.extend(run_preflight(config, _settings(tmp_path), ["db_identity"])))
+    assert received and writes(received) == [], writes(received)  # the log worked, and held only reads
+    by = {f.check: f for f in found}
+    assert not by["targets are not production"].ok and f"the {role} server" in by["targets are not production"].detail
+    assert "is the source server" in by["targets are not production"].detail
+    assert not by[f"{role}: privileges"].ok and by[f"{role}: privileges"].detail.startswith("not probed")
+    conn = connect(src)
+    with conn.cursor() as cur:
+        cur.execute("SHOW DATABASES LIKE 'amrit%'")
+        assert cur.fetchall() == ()
+    conn.close()
+
+
+def test_a_healthy_preflight_sends_the_source_reads_only(servers, tmp_path):
+    found: list = []
+    received = statements_received(servers["source"], lambda: found.extend(run_preflight(servers, _settings(tmp_path), ["db_identity"])))
+    assert all(f.ok for f in found), render(found)
+    assert received and writes(received) == []

@@ -19,7 +19,7 @@ from amrit_assets.demo.schema import build_from_ddl
 from amrit_assets.resources.crypto import HEADER_SIZE, encrypt_stream
 from amrit_assets.checks.preflight import preflight
 from amrit_assets.resources.embedded import EmbeddedServer
-from amrit_assets.resources.dumps import DumpError, apply_retention, dump_database, file_sha256, restore_database, restore_dump
+from amrit_assets.resources.dumps import DumpError, apply_retention, dump_database, partial_path, file_sha256, restore_database, restore_dump
 from amrit_assets.resources.mysql import MySQLResource, ServerAddress, ServerConnectionError, connect
 from amrit_assets.resources.portable import CONTROL_DB, DumpFilter, ViewStatement, pending_views, requalify, take_pending_views
 from amrit_assets.resources.settings import RefreshSettings, retention_hours
@@ -171,7 +171,7 @@ def test_full_disk_keeps_previous_dump_and_says_how_to_fix(server, conn, tmp_pat
     path = tmp_path / "full_src.sql.enc"
     previous = dump_database(server, "full_src", path, key=key)
     before = path.read_bytes()
-    partial = path.with_name(path.name + ".partial")
+    partial = partial_path(path)
     partial.symlink_to("/dev/full")
     with pytest.raises(DumpError, match="the disk is full.*Free space.*AMRIT_DATA_DIR.*left untouched"):
         dump_database(server, "full_src", path, key=key)

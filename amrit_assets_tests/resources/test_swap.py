@@ -19,12 +19,16 @@ from amrit_assets.resources.mysql import connect
 from amrit_assets.resources.swap import (
     SwapError,
     previous_name,
+    prepare_shadow,
     publish,
     recover,
     rollback,
+    rollback_all,
     shadow_name,
     status,
+    swap_prepared,
 )
+from amrit_assets_tests.conftest import checksum
 
 UAT = "fx_uat"
 
@@ -76,7 +80,7 @@ def _state(conn, db: str) -> dict:
 def fresh(server):
     conn = connect(server)
     with conn.cursor() as cur:
-        for db in (UAT, shadow_name(UAT), previous_name(UAT), "amrit_uat_control"):
+        for db in (UAT, shadow_name(UAT), previous_name(UAT), UAT + "_b", shadow_name(UAT + "_b"), previous_name(UAT + "_b"), "amrit_uat_control"):
             cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
     yield conn
     conn.close()
@@ -261,3 +265,105 @@ def test_no_event_is_enabled_in_the_shadow_before_the_swap(server, tmp_path, fre
     publish(server, UAT, path, counts, restore_dump, checkpoint=look)
     assert seen == {"e_nightly": "DISABLED", "e_off": "DISABLED"}  # created disabled by the restore itself
     assert _state(fresh, UAT)["events"] == {"e_nightly": "ENABLED", "e_off": "DISABLED"}  # as the dump had them
+
+
+def _publish_and_die_at(server, path, counts, at: str) -> None:
+    """A real refresh process that is killed (SIGKILL, no cleanup) at one point of the swap."""
+
+    def die(point: str) -> None:
+        if point == at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    publish(server, UAT, path, counts, restore_dump, checkpoint=die)
+
+
+@pytest.mark.parametrize(
+    "at, message, holds",
+    [
+        ("journaled", "interrupted before its atomic rename; UAT kept its data and its rollback copy", ("v2", "v1")),
+        ("before_rename", "interrupted before its atomic rename; UAT kept its data and its rollback copy", ("v2", "v1")),
+        ("after_rename", "interrupted after its atomic rename; UAT holds the new data", ("v3", "v2")),
+        ("finishing", "interrupted after its atomic rename; UAT holds the new data", ("v3", "v2")),
+    ],
+)
+def test_a_refresh_killed_at_each_swap_point_is_recovered_truthfully_and_keeps_a_rollback_copy(server, tmp_path, fresh, at, message, holds):
+    dumps = {v: _dump(server, tmp_path, n, v) for v, n in (("v1", 10), ("v2", 20), ("v3", 30))}
+    sums = {}
+    for v in ("v1", "v2", "v3"):  # what each version looks like once published (UAT's own checksums)
+        publish(server, UAT, *dumps[v], restore_dump)
+        sums[v] = checksum(server, UAT)
+    publish(server, UAT, *dumps["v1"], restore_dump)
+    publish(server, UAT, *dumps["v2"], restore_dump)  # UAT holds v2, its rollback copy v1
+    assert (checksum(server, UAT), checksum(server, previous_name(UAT))) == (sums["v2"], sums["v1"])
+    child = multiprocessing.get_context("fork").Process(target=_publish_and_die_at, args=(server, *dumps["v3"], at))
+    child.start()
+    child.join()
+    assert child.exitcode == -signal.SIGKILL
+    now, kept = holds
+    assert checksum(server, UAT) == sums[now]  # what UAT holds right after the kill, before any recovery
+    assert message in recover(fresh, UAT)
+    assert (checksum(server, UAT), checksum(server, previous_name(UAT))) == (sums[now], sums[kept])
+    assert _state(fresh, UAT)["tag"] == now
+
+
+def _swap_two_and_die_at(server, shadows, at: str) -> None:
+    def die(point: str) -> None:
+        if point == at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    swap_prepared(server, shadows, checkpoint=die)
+
+
+@pytest.mark.parametrize("at, now", [(None, "new"), ("before_rename", "old"), ("after_rename", "new")])
+def test_several_databases_move_together_or_not_at_all(server, tmp_path, fresh, at, now):
+    pair = (UAT, UAT + "_b")
+    old, new = _dump(server, tmp_path, 10, "old"), _dump(server, tmp_path, 20, "new")
+    for db in pair:
+        publish(server, db, *old, restore_dump)
+    sums = {"old": [checksum(server, db) for db in pair]}
+    shadows = {db: prepare_shadow(server, db, *new, restore_dump).shadow for db in pair}
+    assert [checksum(server, db) for db in pair] == sums["old"]  # verified shadows, UAT untouched
+    if at is None:
+        reports = swap_prepared(server, shadows)
+        assert sorted(reports) == sorted(pair) and all(r.rows == 41 for r in reports.values())
+    else:
+        child = multiprocessing.get_context("fork").Process(target=_swap_two_and_die_at, args=(server, shadows, at))
+        child.start()
+        child.join()
+        assert child.exitcode == -signal.SIGKILL
+        assert len({_state(fresh, db)["tag"] for db in pair}) == 1  # never a mix, even before recovery
+        assert f"swap of {', '.join(sorted(pair))}" in recover(fresh, UAT)
+    assert [_state(fresh, db)["tag"] for db in pair] == [now, now]
+    if now == "new":
+        assert [_state(fresh, previous_name(db))["tag"] for db in pair] == ["old", "old"]
+    else:
+        assert [checksum(server, previous_name(db)) for db in pair] == [(), ()]  # UAT's first state: nothing to roll back to
+
+
+def test_a_swap_missing_one_verified_shadow_touches_no_database(server, tmp_path, fresh):
+    pair = (UAT, UAT + "_b")
+    old, new = _dump(server, tmp_path, 10, "old"), _dump(server, tmp_path, 20, "new")
+    for db in pair:
+        publish(server, db, *old, restore_dump)
+    before = [checksum(server, db) for db in pair]
+    token = prepare_shadow(server, UAT, *new, restore_dump).shadow
+    with pytest.raises(SwapError, match=rf"{UAT}_b has no verified shadow .* materialize uat\[{UAT}_b\] again; no database of UAT was touched"):
+        swap_prepared(server, {UAT: token, UAT + "_b": "stale"})
+    assert [checksum(server, db) for db in pair] == before
+
+
+def test_rollback_of_several_databases_is_one_move(server, tmp_path, fresh):
+    pair = [UAT, UAT + "_b"]
+    old, new = _dump(server, tmp_path, 10, "old"), _dump(server, tmp_path, 20, "new")
+    for db in pair:
+        publish(server, db, *old, restore_dump)
+    old_sums = [checksum(server, db) for db in pair]
+    publish(server, UAT, *new, restore_dump)  # only the first has a newer state
+    with pytest.raises(SwapError, match=rf"no previous UAT state of {UAT}_b .*no database was rolled back"):
+        with fresh.cursor() as cur:
+            cur.execute(f"DROP DATABASE `{previous_name(UAT + '_b')}`")
+        rollback_all(server, pair)
+    assert _state(fresh, UAT)["tag"] == "new"
+    publish(server, UAT + "_b", *new, restore_dump)
+    reports = rollback_all(server, pair)
+    assert sorted(reports) == sorted(pair) and [checksum(server, db) for db in pair] == old_sums

@@ -19,7 +19,6 @@ import resource
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -222,6 +221,7 @@ def _refresh(args: argparse.Namespace) -> int:
     if problem:
         print(f"amrit-anon refresh: refused: {problem}", file=sys.stderr)
         return REFRESH_EXIT_REFUSED
+    from amrit_assets.refresh import hold_refresh_lock
     from amrit_assets.resources.refresh_lock import LOCK_TAG, RefreshLocked
 
     with contextlib.ExitStack() as held:
@@ -232,21 +232,6 @@ def _refresh(args: argparse.Namespace) -> int:
             return REFRESH_EXIT_REFUSED
         tags = {**refresh_tags(os.environ), **({LOCK_TAG: token} if token else {})}
         return _run_locked(args, tags)
-
-
-def hold_refresh_lock(who: str) -> contextlib.AbstractContextManager[str | None]:
-    """The refresh lock on workspace and UAT, once they are proven not to be the source (else preflight refuses the run)."""
-    from amrit_assets.resources import server_address
-    from amrit_assets.resources.mysql import ServerConnectionError
-    from amrit_assets.resources.refresh_lock import refresh_lock
-    from amrit_assets.resources.safety import UnsafeTargetError, require_safe_targets
-
-    targets = {"workspace": server_address("workspace"), "uat": server_address("uat")}
-    try:
-        require_safe_targets(server_address("source"), targets)
-    except (UnsafeTargetError, ServerConnectionError):
-        return contextlib.nullcontext(None)  # nothing is locked on a server that may be the source
-    return refresh_lock(targets, f"{who} {uuid.uuid4().hex[:12]}")
 
 
 def _run_locked(args: argparse.Namespace, tags: dict[str, str]) -> int:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from dagster import AssetSelection, DagsterInstance, materialize
+from dagster import AssetKey, DagsterInstance
 
-from amrit_assets.assets import REFRESH_ASSETS
-from amrit_assets.checks import ASSET_CHECKS
 from amrit_assets.failures import STAGE_TAG, describe_run_failure, reason_line
-from amrit_assets.jobs import AUDIT, EXTRACT, MAPPING, PUBLISH
 from amrit_assets.partitions import DATABASES
 
-ANONYMIZE_ONLY = AssetSelection.assets("anonymized", "anonymized_dump")  # publish without the UAT restore
+# publish without the UAT restore: the same job, on a subset of its assets
+ANONYMIZE_ONLY = [AssetKey("anonymized"), AssetKey("anonymized_dump")]
 
 
 @dataclass
@@ -33,11 +33,25 @@ class RefreshFailed(RuntimeError):
         self.report = report
 
 
-def refresh_steps(databases: list[str], publish_uat: bool = True) -> list[tuple[str, AssetSelection, str | None]]:
-    """``(stage, selection, database)`` in order; without UAT, publish stops at the checked, anonymized dump."""
-    publish = PUBLISH if publish_uat else ANONYMIZE_ONLY
-    tail = [("audit", AUDIT, None)] if publish_uat else []
-    return [("extract", EXTRACT, db) for db in databases] + [("mapping", MAPPING, None)] + [("publish", publish, db) for db in databases] + tail
+Step = tuple[str, "list[AssetKey] | None", "str | None"]
+
+
+def refresh_steps(databases: list[str], publish_uat: bool = True) -> list[Step]:
+    """``(job, asset subset or None for the whole job, database)`` in order.
+
+    Every database's schema gate (with preflight) runs first, so a refresh dumps nothing from production
+    until all of them passed, and a DBA sees every database's verdict at once; without UAT, publish
+    stops at the checked, anonymized dump.
+    """
+    publish = None if publish_uat else ANONYMIZE_ONLY
+    tail: list[Step] = [("audit", None, None)] if publish_uat else []
+    return (
+        [("schema_gate", None, db) for db in databases]
+        + [("extract", None, db) for db in databases]
+        + [("mapping", None, None)]
+        + [("publish", publish, db) for db in databases]
+        + tail
+    )
 
 
 def run_refresh(
@@ -49,27 +63,39 @@ def run_refresh(
 ) -> RefreshReport:
     """extract every database, build the mapping once, publish every database, then audit.
 
-    Every run is tagged ``amrit/stage`` (its step's name: these runs are all ``__ephemeral_asset_job__``)
-    plus ``tags`` (e.g. who triggered it, which the audit reports). ``publish_uat=False`` anonymizes,
-    checks and dumps, and leaves UAT (and so the audit of UAT) alone.
+    Every run is a run of the UI's own job (``extract``, ``mapping``, ``publish``, ``audit``: one refresh,
+    one set of names in the Runs page and the timeline), tagged ``amrit/stage`` plus ``tags`` (e.g. who
+    triggered it, which the audit reports). ``publish_uat=False`` anonymizes, checks and dumps, and leaves
+    UAT (and so the audit of UAT) alone. The gates of all databases run before the first dump; when any
+    fails, the refresh stops there, naming every database whose gate failed.
     """
+    from amrit_assets.definitions import defs  # the jobs as the UI knows them; imported late (defs imports much)
+
     report = RefreshReport()
-    steps = refresh_steps(list(databases), publish_uat)
-    for stage, selection, db in steps:
+    gate_failures: list[tuple[str, str, str | None]] = []
+    for job_name, subset, db in refresh_steps(list(databases), publish_uat):
+        if job_name != "schema_gate" and gate_failures:
+            reasons = "; ".join(f"{d}: {r}" for d, r, _ in gate_failures)
+            raise RefreshFailed(
+                f"nothing was dumped: the schema gate failed on {len(gate_failures)} database(s): {reasons}",
+                run_id=gate_failures[0][2], database=gate_failures[0][0], report=report,
+            )
         start = time.monotonic()
-        result = materialize(
-            [*REFRESH_ASSETS, *ASSET_CHECKS],
-            selection=selection,
-            partition_key=db,
+        result = defs.resolve_job_def(job_name).execute_in_process(
             instance=instance,
+            partition_key=db,
+            asset_selection=subset,
             resources=resources,
             raise_on_error=False,
-            tags={**(tags or {}), STAGE_TAG: stage},
+            tags={**(tags or {}), STAGE_TAG: job_name},
         )
         report.run_ids.append(result.run_id)
         if not result.success:
             # names the failed checks (with their problems) or the root cause, data values masked
             reason = reason_line(describe_run_failure(instance, result.run_id))
+            if job_name == "schema_gate":
+                gate_failures.append((db, reason, result.run_id))
+                continue
             raise RefreshFailed(reason, run_id=result.run_id, database=db, report=report)
         for stat in instance.get_run_step_stats(result.run_id):
             if stat.start_time and stat.end_time:
@@ -77,3 +103,28 @@ def run_refresh(
         report.stage_seconds["wall"] = report.stage_seconds.get("wall", 0.0) + time.monotonic() - start
     return report
 
+
+
+def hold_refresh_lock(who: str) -> contextlib.AbstractContextManager[str | None]:
+    """The refresh lock on workspace and UAT, once they are proven not to be the source (else preflight refuses the run)."""
+    from amrit_assets.resources import server_address
+    from amrit_assets.resources.mysql import ServerConnectionError
+    from amrit_assets.resources.refresh_lock import refresh_lock
+    from amrit_assets.resources.safety import UnsafeTargetError, require_safe_targets
+
+    targets = {"workspace": server_address("workspace"), "uat": server_address("uat")}
+    try:
+        require_safe_targets(server_address("source"), targets)
+    except (UnsafeTargetError, ServerConnectionError):
+        return contextlib.nullcontext(None)  # nothing is locked on a server that may be the source
+    return refresh_lock(targets, f"{who} {uuid.uuid4().hex[:12]}")
+
+
+def run_whole_refresh(instance: DagsterInstance, databases: Iterable[str], who: str, publish_uat: bool = True) -> RefreshReport:
+    """The refresh under the refresh lock, as the `refresh` job (the UI's one launch) runs it."""
+    from amrit_assets.resources import build_resources
+    from amrit_assets.resources.refresh_lock import LOCK_TAG
+
+    with hold_refresh_lock(who) as token:
+        tags = {"amrit/trigger": who, **({LOCK_TAG: token} if token else {})}
+        return run_refresh(instance, build_resources(), list(databases), tags=tags, publish_uat=publish_uat)

@@ -55,10 +55,12 @@ def test_refresh_of_two_databases_lands_in_the_instance_and_uat(demo, tmp_path, 
     assert main(["refresh", "--databases", ",".join(SUBSET), "--audit-dir", str(audit_dir)]) == 0
     out = capsys.readouterr().out
     run_ids = _printed_run_ids(out)
-    assert len(run_ids) == 2 * len(SUBSET) + 2  # extract and publish per database, mapping, audit
+    assert len(run_ids) == 3 * len(SUBSET) + 2  # gate, extract and publish per database, mapping, audit
     runs = _runs(home, run_ids)  # a second process opening the same DAGSTER_HOME sees them: so does the UI
     assert all(r is not None and r.status == DagsterRunStatus.SUCCESS for r in runs)
-    assert [r.tags["amrit/stage"] for r in runs] == ["extract", "extract", "mapping", "publish", "publish", "audit"]
+    stages = ["schema_gate", "schema_gate", "extract", "extract", "mapping", "publish", "publish", "audit"]
+    assert [r.tags["amrit/stage"] for r in runs] == stages
+    assert [r.job_name for r in runs] == stages, "the CLI's runs are the UI's jobs, not __ephemeral_asset_job__"
     assert {r.tags.get("dagster/partition") for r in runs} == {*SUBSET, None}
     assert all(r.tags["amrit/trigger"] == "amrit-anon refresh" and "amrit/refresh" not in r.tags for r in runs)
     assert "seconds per stage:" in out and " uat " in out and " raw_dump " in out
@@ -82,7 +84,7 @@ def test_no_uat_anonymizes_checks_and_dumps_but_leaves_uat_alone(demo, capsys):
     assert main(["refresh", "--databases", "db_1097_identity", "--no-uat"]) == 0
     out = capsys.readouterr().out
     runs = _runs(home, _printed_run_ids(out))
-    assert [r.tags["amrit/stage"] for r in runs] == ["extract", "mapping", "publish"]
+    assert [r.tags["amrit/stage"] for r in runs] == ["schema_gate", "extract", "mapping", "publish"]
     assert "UAT was not touched" in out and "audit report" not in out
     with DagsterInstance.from_config(str(home)) as instance:
         dumps = instance.fetch_materializations(AssetKey("anonymized_dump"), limit=10).records
@@ -99,31 +101,41 @@ def test_no_uat_anonymizes_checks_and_dumps_but_leaves_uat_alone(demo, capsys):
 
 
 @pytest.mark.integration
-def test_a_failing_check_exits_1_naming_the_check_and_database(demo, capsys):
+def test_a_failing_gate_stops_before_any_dump_and_names_every_database(demo, capsys):
     env, home = demo
-    record_flyway_version(env.servers["source"], "db_iemr", "2", "a migration the catalog was not verified against")
+    failing = ["db_identity", "db_iemr"]
+    with DagsterInstance.from_config(str(home)) as instance:
+        dumps_before = len(instance.fetch_materializations(AssetKey("raw_dump"), limit=1000).records)
+    for db in failing:
+        record_flyway_version(env.servers["source"], db, "2", "a migration the catalog was not verified against")
     try:
-        assert main(["refresh", "--databases", "db_iemr"]) == 1
+        assert main(["refresh", "--databases", "db_1097_identity,db_identity,db_iemr"]) == 1
     finally:
-        conn = connect(env.servers["source"], "db_iemr")
-        with conn.cursor() as cur:
-            cur.execute("DELETE FROM flyway_schema_history WHERE version = '2'")
-        conn.commit()
-        conn.close()
+        for db in failing:
+            conn = connect(env.servers["source"], db)
+            with conn.cursor() as cur:
+                cur.execute("DELETE FROM flyway_schema_history WHERE version = '2'")
+            conn.commit()
+            conn.close()
     captured = capsys.readouterr()
     # Dagster's own progress log goes to stderr before it; the reason is one line, the last
     [line] = [x for x in captured.err.splitlines() if x.startswith("amrit-anon refresh:")]
     assert captured.err.strip().splitlines()[-1] == line
-    assert line.startswith("amrit-anon refresh: FAILED: check failed: catalog_covers_schema on db_iemr (source_schema) [run ")
-    [run_id] = _printed_run_ids(captured.out)
-    assert run_id in line
-    [run] = _runs(home, [run_id])
-    assert run.status == DagsterRunStatus.FAILURE and run.tags["dagster/partition"] == "db_iemr"
-    # what the failure alert would post for this run: the check by name, nothing else from the error
+    assert line.startswith("amrit-anon refresh: FAILED: nothing was dumped: the schema gate failed on 2 database(s): ")
+    for db in failing:
+        assert f"check failed: catalog_covers_schema on {db} (source_schema)" in line
+    run_ids = _printed_run_ids(captured.out)
+    runs = _runs(home, run_ids)
+    # all three gates ran (the passing one too), and nothing after them
+    assert [(r.job_name, r.tags["dagster/partition"]) for r in runs] == [("schema_gate", "db_1097_identity"), ("schema_gate", "db_identity"), ("schema_gate", "db_iemr")]
+    assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.FAILURE]
+    assert run_ids[1] in line
     with DagsterInstance.from_config(str(home)) as instance:
-        message = alert_message(describe_run_failure(instance, run_id), None)
+        assert len(instance.fetch_materializations(AssetKey("raw_dump"), limit=1000).records) == dumps_before, "nothing was dumped"
+        # what the failure alert would post for a failed gate run: the check by name, nothing else from the error
+        message = alert_message(describe_run_failure(instance, run_ids[2]), None)
     assert message["failed_checks"] == [{"asset": "source_schema", "check": "catalog_covers_schema", "database": "db_iemr"}]
-    assert message["job"] == "extract" and message["database"] == "db_iemr"
+    assert message["job"] == "schema_gate" and message["database"] == "db_iemr"
 
 
 def test_refuses_without_a_key_or_an_instance_before_touching_anything(tmp_path, monkeypatch, capsys):

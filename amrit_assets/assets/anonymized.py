@@ -5,8 +5,8 @@ import time
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from amrit_assets.anonymize.compile import plan_database
-from amrit_assets.anonymize.keys import fingerprint, set_session_keys
-from amrit_assets.anonymize.resolve import resolve_live
+from amrit_assets.common.keys import fingerprint, set_session_keys
+from amrit_assets.common.resolve import resolve_live
 from amrit_assets.catalog.coverage import catalog_hash
 from amrit_assets.assets.state import mark_anonymized, require_original
 from amrit_assets.checks.guard import require_checks_passed

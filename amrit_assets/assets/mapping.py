@@ -10,7 +10,7 @@ from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from amrit_assets.anonymize.maps import build_maps, map_columns
 from amrit_assets.anonymize.pools import build_pools
-from amrit_assets.anonymize.resolve import resolve_live
+from amrit_assets.common.resolve import resolve_live
 from amrit_assets.checks.integrity import record_baselines
 from amrit_assets.partitions import DATABASES
 from amrit_assets.resources.mysql import MySQLResource

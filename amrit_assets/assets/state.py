@@ -4,7 +4,7 @@ Anonymizing twice would map already-mapped ids again, so ``anonymized`` refuses 
 has not been re-staged since its last anonymization.
 """
 
-from amrit_assets.anonymize.strategies import WORK_DB
+from amrit_assets.common.kinds import WORK_DB
 
 _DDL = (
     f"CREATE DATABASE IF NOT EXISTS {WORK_DB}",

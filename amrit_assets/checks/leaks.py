@@ -22,10 +22,9 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from amrit_assets.anonymize.keys import derive
-from amrit_assets.anonymize.maps import ID_KINDS
-from amrit_assets.anonymize.strategies import WORK_DB, Target
-from amrit_assets.anonymize.verhoeff import is_verhoeff_valid
+from amrit_assets.common.keys import derive
+from amrit_assets.common.kinds import ID_KINDS, WORK_DB, is_text_type
+from amrit_assets.common.verhoeff import is_verhoeff_valid
 from amrit_assets.catalog.model import Resolution
 
 # Strategy -> how its originals are normalized for the high-entropy fingerprint.
@@ -214,8 +213,8 @@ _CANDIDATE = "'[0-9][0-9 -]{6,}[0-9]|@'"
 
 
 def _is_free_text(column_type: str) -> bool:
-    t = Target("c", column_type)
-    return "text" in column_type.lower() or "json" in column_type.lower() or (t.max_len or 0) >= FREE_TEXT_MIN_LENGTH
+    m = re.match(r"^(?:var)?char\((\d+)\)", column_type.lower())
+    return "text" in column_type.lower() or "json" in column_type.lower() or (int(m.group(1)) if m else 0) >= FREE_TEXT_MIN_LENGTH
 
 
 def scan_database(conn, db: str, resolutions: list[Resolution], key: bytes) -> LeakReport:
@@ -244,7 +243,7 @@ def scan_database(conn, db: str, resolutions: list[Resolution], key: bytes) -> L
     for table, rs in sorted(by_table.items()):
         src = f"`{db}`.`{table}`"
         cols = [r.column for r in rs]
-        text_cols = [c for c in cols if Target(c.column, c.column_type).is_text]
+        text_cols = [c for c in cols if is_text_type(c.column_type)]
         num_cols = [c for c in cols if _is_big_number(c.column_type)]
         report.scanned_columns += len(text_cols) + len(num_cols)
         with conn.cursor() as cur:

@@ -7,8 +7,8 @@ import warnings
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
-from amrit_assets.anonymize.keys import set_session_keys
-from amrit_assets.anonymize.resolve import resolve_live
+from amrit_assets.common.keys import set_session_keys
+from amrit_assets.common.resolve import resolve_live
 from amrit_assets.checks.integrity import bijection_violations, new_orphans, row_count_changes, unique_violations
 from amrit_assets.checks.leaks import scan_database
 from amrit_assets.partitions import database_partitions

@@ -12,7 +12,7 @@ import importlib
 import pytest
 from dagster import AssetCheckKey, AssetKey, AssetSelection, DagsterInstance, materialize
 
-from amrit_assets.anonymize.resolve import resolve_live
+from amrit_assets.common.resolve import resolve_live
 from amrit_assets.anonymize.strategies import Target
 from amrit_assets.assets import REFRESH_ASSETS
 from amrit_assets.checks import ASSET_CHECKS

@@ -12,6 +12,8 @@ from amrit_assets.anonymize.maps import build_maps, map_columns
 from amrit_assets.anonymize.pools import build_pools
 from amrit_assets.common.resolve import resolve_live
 from amrit_assets.checks.integrity import record_baselines
+from amrit_assets.checks.leaks import fingerprint_originals
+from amrit_assets.common.keys import set_session_keys
 from amrit_assets.partitions import DATABASES
 from amrit_assets.resources.mysql import MySQLResource
 from amrit_assets.resources.settings import RefreshSettings
@@ -32,6 +34,9 @@ def benregid_mapping(context: AssetExecutionContext, workspace: MySQLResource, s
     pools = build_pools(conn)
     stats = build_maps(conn, key, id_cols, value_cols)
     baselines = record_baselines(conn, DATABASES, resolutions)
+    with conn.cursor() as cur:  # every database is staged and original: the leak check's fingerprints
+        set_session_keys(cur, key)
+    fingerprints = fingerprint_originals(conn, DATABASES, resolutions)
     conn.close()
     for kind, s in stats.items():
         if s["distinct_in"] != s["distinct_out"]:
@@ -39,6 +44,7 @@ def benregid_mapping(context: AssetExecutionContext, workspace: MySQLResource, s
     metadata = {f"{kind}_{k}": v for kind, s in stats.items() for k, v in s.items()}
     metadata.update({f"pool_{name}": n for name, n in pools.items()})
     metadata.update(baselines)
+    metadata.update(fingerprints)
     metadata["bijection_proved"] = all(s["distinct_in"] == s["distinct_out"] for s in stats.values())
     metadata["seconds"] = round(time.monotonic() - start, 2)
     return MaterializeResult(metadata=metadata)

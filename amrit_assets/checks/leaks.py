@@ -110,9 +110,9 @@ def _value_forms(strategy: str, q: str) -> list[tuple[str, str]]:
         return [(f"CONCAT('email:', {_low(q)})", f"{_low(q)} LIKE '%_@_%'")]
     if strategy == "pan":
         return [(f"CONCAT('pan:', {_low(q)})", f"CHAR_LENGTH({_low(q)}) = 10")]
-    if strategy == "address":  # a street line with a house number: long enough to identify a home
+    if strategy == "address":  # a street line with a house number ("H.No. 12, MG Road"): it identifies a home
         s = f"TRIM(REGEXP_REPLACE(LOWER({_chr(q)}), '[^[:alnum:]]+', ' '))"
-        return [(f"CONCAT('street:', {s})", f"{s} REGEXP '^[0-9]+[a-z]? [[:alpha:]]+ [[:alnum:]]'")]
+        return [(f"CONCAT('street:', SUBSTRING({s}, REGEXP_INSTR({s}, '[0-9]')))", f"{s} REGEXP '^([a-z]+ ){{0,3}}[0-9]+[a-z]? [[:alpha:]]+ [[:alnum:]]'")]
     return []
 
 
@@ -231,7 +231,10 @@ def fingerprint_originals(conn, databases: Iterable[str], resolutions: list[Reso
 
 # --- candidates in a value (pure functions) -----------------------------------------------------
 
-_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?|\d{1,2}[/-]\d{1,2}[/-]\d{4}|\d{1,2}:\d{2}(?::\d{2})?")
+_MONTH, _DAY = r"(?:0?[1-9]|1[0-2])", r"(?:0?[1-9]|[12][0-9]|3[01])"
+_DATE = re.compile(  # ISO and Indian day-first dates (with a time), and times: never identifiers
+    rf"(?<![0-9])(?:(?:19|20)[0-9]{{2}}-{_MONTH}-{_DAY}(?:[ T][0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}}(?:\.[0-9]+)?)?)?"
+    rf"|{_DAY}[/-]{_MONTH}[/-](?:19|20)[0-9]{{2}}|[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})?)(?![0-9])")
 _SPAN = re.compile(r"(?<![0-9A-Za-z])[0-9]+(?:(?:[ .\-/]{1,2}|[ ]?\)[ .\-]?|[ ]?\()[0-9]+)*(?![0-9A-Za-z])")
 _GROUP = re.compile(r"[0-9]+")
 _EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*")
@@ -320,9 +323,20 @@ def name_pair_candidates(ws: list[str]) -> set[str]:
     return out
 
 
+def street_tokens(low: str) -> list[str]:
+    return re.sub(r"[^\w]+|_", " ", low).split()
+
+
+def street_form(low: str) -> str:
+    """A street line as the originals are fingerprinted: from its house number on."""
+    toks = street_tokens(low)
+    i = next((k for k, t in enumerate(toks) if t[0].isdigit()), len(toks))
+    return " ".join(toks[i:])
+
+
 def street_candidates(low: str) -> set[str]:
     """From each house number, the normalized runs of 3-12 words (the originals' normalization)."""
-    toks = re.sub(r"[^\w]+|_", " ", low).split()
+    toks = street_tokens(low)
     out = set()
     for i, t in enumerate(toks):
         if t[0].isdigit() and re.fullmatch(r"[0-9]+[a-z]?", t) and i + 2 < len(toks) and toks[i + 1].isalpha():
@@ -406,7 +420,7 @@ class _Known:
                 for (v,) in cur.fetchall():
                     low = v.lower()
                     if pool == "street":
-                        self.pool_streets.add(" ".join(re.sub(r"[^\w]+|_", " ", low).split()))
+                        self.pool_streets.add(street_form(low))
                         continue
                     ws = low.split()
                     pool_tokens.update(ws)

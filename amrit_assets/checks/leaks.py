@@ -22,7 +22,7 @@ expected number of chance matches, a birthday bound: candidates x originals / si
 | benregid | a text cell that is nothing but the number, or a number labelled "...reg...id", not a remapped id | dense (sequential) | P(original and not remapped) ~ 0 at 10M: detected at small scale only; ids in numbers are the orphan check's job |
 | email / handle / pan | the token, lower-cased ("x at gmail dot com" too) | 1e7 / >1e15 | 0 |
 | full name | two words (either order, one middle word between allowed) that are first + last of one known person | 3e7 pairs / 1e8+ pairs of Indian first x last names | an entry of the fixed fake full-name pool is a replacement, skipped (a real person of that exact name is then invisible: 2,000 pairs, ~ 2000 x 3e7/1e8 = 600 people of 30M); any other pair is a real person's full name, which is what a reader would see; a scrubber must write pool full names (or a placeholder), not independent first + last picks |
-| street | house number + >= 2 words equal to an original street line, not a pool line | 1e7 / 1e12 | 0 |
+| street | house number + >= 2 words equal to an original street line, not a pool line; not in a column the catalog keeps as an address (an office's) | 1e7 / 1e12 | 0 |
 | bare/rare name | a cell byte-identical to its source that is a bare name, or holds a name token fewer than 4 people have | per cell, same row key | 0 by chance (it is the original) |
 
 Dates and times are never digit candidates (temporal columns are not read, date spans are cut out of
@@ -371,6 +371,7 @@ class _Column:
     kind: str  # "text" | "number"
     strategy: str
     cell: bool = False
+    kept_address: bool = False  # the catalog keeps an address here on purpose (an office's, a facility's)
 
 
 def scanned_columns(rs: list[Resolution]) -> list[_Column]:
@@ -383,7 +384,8 @@ def scanned_columns(rs: list[Resolution]) -> list[_Column]:
         if r.strategy in ID_KINDS or r.strategy in ("truncate", "null", "media", "credential"):
             continue
         if is_text_type(t) and not t.startswith(("enum", "set(")):
-            out.append(_Column(r.column.column, "text", r.strategy, r.column.column in cells))
+            kept_address = r.strategy == "keep" and "address" in r.column.column.lower()
+            out.append(_Column(r.column.column, "text", r.strategy, r.column.column in cells, kept_address))
         elif t.startswith(("bigint", "decimal", "double", "float", "real", "numeric")):
             out.append(_Column(r.column.column, "number", r.strategy))
     return out
@@ -538,6 +540,8 @@ def scan_database(conn, db: str, resolutions: list[Resolution], key: bytes) -> L
                 else:
                     text = value.decode("utf-8", "replace") if isinstance(value, (bytes, bytearray)) else str(value)
                     cats = text_findings(text, known)
+                    if c.kept_address:  # an office at the same street line as somebody's home is still an office
+                        cats.discard("street")
                     if c.cell and rk is not None:
                         cats |= unchanged_name_findings(text, cell_form(db, table, c.name, rk, text), known)
                 for cat in cats:

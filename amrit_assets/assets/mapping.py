@@ -11,6 +11,7 @@ from dagster import AssetExecutionContext, MaterializeResult, asset
 from amrit_assets.anonymize.maps import build_maps, map_columns
 from amrit_assets.anonymize.pools import build_pools
 from amrit_assets.common.resolve import resolve_live
+from amrit_assets.assets.state import original_databases
 from amrit_assets.checks.integrity import record_baselines
 from amrit_assets.checks.leaks import fingerprint_originals
 from amrit_assets.common.keys import set_session_keys
@@ -36,7 +37,7 @@ def benregid_mapping(context: AssetExecutionContext, workspace: MySQLResource, s
     baselines = record_baselines(conn, DATABASES, resolutions)
     with conn.cursor() as cur:  # every database is staged and original: the leak check's fingerprints
         set_session_keys(cur, key)
-    fingerprints = fingerprint_originals(conn, DATABASES, resolutions)
+    fingerprints = fingerprint_originals(conn, original_databases(conn, DATABASES), resolutions)
     conn.close()
     for kind, s in stats.items():
         if s["distinct_in"] != s["distinct_out"]:

@@ -49,13 +49,16 @@ CATEGORIES = ("phone", "aadhaar", "abha", "beneficiary_id", "account", "benregid
               "bare_name", "rare_name")
 RARE_MAX_PEOPLE = 3  # a name token at most this many name values hold
 MIN_STREET_WORDS = 3  # house number + at least two words
+# One table of keyed hashes of "<form>:<normalized>"; the scan looks its candidates up in batches, so
+# the check's memory does not grow with production. fp_token counts name tokens on the way to the
+# "tok:" (any name token) and "rare:" forms; "new:" forms are the remapped ids, allowed by value.
 FP_DDL = (
     f"CREATE DATABASE IF NOT EXISTS {WORK_DB}",
     f"CREATE TABLE IF NOT EXISTS {WORK_DB}.fp_value (h BINARY(16) NOT NULL PRIMARY KEY)",
-    f"CREATE TABLE IF NOT EXISTS {WORK_DB}.fp_token (h BINARY(16) NOT NULL PRIMARY KEY, n BIGINT NOT NULL)",
-    f"CREATE TABLE IF NOT EXISTS {WORK_DB}.fp_cell (h BINARY(16) NOT NULL PRIMARY KEY)",
+    f"CREATE TABLE IF NOT EXISTS {WORK_DB}.fp_token (t VARBINARY(16) NOT NULL PRIMARY KEY, n BIGINT NOT NULL)",
 )
-FP_TABLES = ("fp_value", "fp_token", "fp_cell")
+FP_TABLES = ("fp_value", "fp_token")
+LOOKUP_CHUNK = 5000
 
 
 def fp_sql(expr: str) -> str:
@@ -176,8 +179,9 @@ def cell_columns(rs: list[Resolution]) -> list[Resolution]:
     return [r for r in rs if r.strategy in ("scrub_text", "replace_text") and is_text_type(r.column.column_type)]
 
 
-def cell_form(db: str, table: str, column: str, key: str, value: str) -> str:
-    return f"cell:{db}.{table}.{column}|{key}|{value}"
+def cell_prefix(db: str, table: str, column: str) -> str:
+    """A cell's form is this, its row key, '|' and its value: the same cell unchanged, the same form."""
+    return f"cell:{db}.{table}.{column}|"
 
 
 def fingerprint_statements(db: str, resolutions: list[Resolution]) -> list[str]:
@@ -200,20 +204,36 @@ def fingerprint_statements(db: str, resolutions: list[Resolution]) -> list[str]:
                 for tok in toks:
                     form = f"CONCAT('tok:', {tok})"
                     stmts.append(
-                        f"INSERT INTO {WORK_DB}.fp_token (h, n) SELECT {fp_sql(form)} h, COUNT(*) FROM {src}"
-                        f" WHERE CHAR_LENGTH({tok}) >= 2 GROUP BY h ON DUPLICATE KEY UPDATE n = n + VALUES(n)")
+                        f"INSERT INTO {WORK_DB}.fp_token (t, n) SELECT {fp_sql(form)} t, COUNT(*) FROM {src}"
+                        f" WHERE CHAR_LENGTH({tok}) >= 2 GROUP BY t ON DUPLICATE KEY UPDATE n = n + VALUES(n)")
         pk = row_key([r for r in rs if r.column.key == "PRI"])
         if pk:
             key = row_key_sql(pk, original=True)
             for r in cell_columns(rs):
                 q = f"`{r.column.column}`"
-                form = f"CONCAT('cell:{db}.{table}.{r.column.column}|', {key}, '|', {_chr(q)})"
-                stmts.append(f"INSERT IGNORE INTO {WORK_DB}.fp_cell (h) SELECT {fp_sql(form)} FROM {src} WHERE {q} IS NOT NULL AND {q} <> ''")
+                form = f"CONCAT('{cell_prefix(db, table, r.column.column)}', {key}, '|', {_chr(q)})"
+                stmts.append(f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT {fp_sql(form)} FROM {src} WHERE {q} IS NOT NULL AND {q} <> ''")
     return stmts
 
 
+TOK_POOL = "CONCAT('tok:', LOWER(TRIM(v)))"
+
+
+def _token_and_id_statements() -> list[str]:
+    """After every database: "tok:"/"rare:" forms from the token counts (a pool token is never rare),
+    and the remapped ids as "new:" forms."""
+    pool_tok = " UNION ".join(f"SELECT {fp_sql(TOK_POOL)} FROM {WORK_DB}.pool_{p}" for p in ("first_name", "last_name"))
+    rare = fp_sql("CONCAT('rare:', HEX(t))")
+    new = fp_sql("CONCAT('new:', kind, ':', new_id)")
+    return [
+        f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT t FROM {WORK_DB}.fp_token",
+        f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT {rare} FROM {WORK_DB}.fp_token WHERE n <= {RARE_MAX_PEOPLE} AND t NOT IN ({pool_tok})",
+        f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT {new} FROM {WORK_DB}.id_map",
+    ]
+
+
 def fingerprint_originals(conn, databases: Iterable[str], resolutions: list[Resolution]) -> dict[str, int]:
-    """Fingerprint every staged original database, afresh (the session must hold the derived keys)."""
+    """Fingerprint the staged original databases, afresh (the session must hold the derived keys)."""
     with conn.cursor() as cur:
         for ddl in FP_DDL:
             cur.execute(ddl)
@@ -222,11 +242,10 @@ def fingerprint_originals(conn, databases: Iterable[str], resolutions: list[Reso
         for db in databases:
             for stmt in fingerprint_statements(db, resolutions):
                 cur.execute(stmt)
-        counts = {}
-        for t in FP_TABLES:
-            cur.execute(f"SELECT COUNT(*) FROM {WORK_DB}.{t}")
-            counts[f"{t}_fingerprints"] = cur.fetchone()[0]
-    return counts
+        for stmt in _token_and_id_statements():
+            cur.execute(stmt)
+        cur.execute(f"SELECT COUNT(*) FROM {WORK_DB}.fp_value")
+        return {"leak_fingerprints": cur.fetchone()[0]}
 
 
 # --- candidates in a value (pure functions) -----------------------------------------------------
@@ -391,90 +410,83 @@ def scanned_columns(rs: list[Resolution]) -> list[_Column]:
     return out
 
 
-def _stream(conn, sql: str, batch: int = 5000) -> Iterator[tuple]:
+def _stream(conn, sql: str, batch: int) -> Iterator[list[tuple]]:
     import pymysql.cursors
 
     with conn.cursor(pymysql.cursors.SSCursor) as cur:
         cur.execute(sql)
         while rows := cur.fetchmany(batch):
-            yield from rows
-
-
-class _Known:
-    """The fingerprints (and what is a replacement by construction), loaded once per scan."""
-
-    def __init__(self, conn, key: bytes):
-        self.h = Hasher(key)
-        with conn.cursor() as cur:
-            cur.execute(f"SELECT h FROM {WORK_DB}.fp_value")
-            self.values = {bytes(r[0]) for r in cur.fetchall()}
-            cur.execute(f"SELECT h, n FROM {WORK_DB}.fp_token")
-            tokens = {bytes(h): n for h, n in cur.fetchall()}
-            cur.execute(f"SELECT h FROM {WORK_DB}.fp_cell")
-            self.cells = {bytes(r[0]) for r in cur.fetchall()}
-            cur.execute(f"SELECT CAST(new_id AS CHAR) FROM {WORK_DB}.id_map")
-            self.new_ids = {r[0] for r in cur.fetchall()}
-            pool_tokens: set[str] = set()
-            self.pool_pairs: set[str] = set()
-            self.pool_streets: set[str] = set()
-            for pool in ("first_name", "last_name", "full_name", "street"):
-                cur.execute(f"SELECT v FROM {WORK_DB}.pool_{pool}")
-                for (v,) in cur.fetchall():
-                    low = v.lower()
-                    if pool == "street":
-                        self.pool_streets.add(street_form(low))
-                        continue
-                    ws = low.split()
-                    pool_tokens.update(ws)
-                    if len(ws) >= 2:
-                        self.pool_pairs.update({f"full:{ws[0]} {ws[-1]}", f"full:{ws[-1]} {ws[0]}"})
-        self.tokens = set(tokens)
-        pool_h = {self.h("tok:" + t) for t in pool_tokens}
-        self.rare = {t for t, n in tokens.items() if n <= RARE_MAX_PEOPLE and t not in pool_h}
-
-    def hit(self, form: str) -> bool:
-        return self.h(form) in self.values
-
-
-def _fingerprints_exist(conn) -> bool:
-    with conn.cursor() as cur:
-        cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s AND table_name IN"
-                    " ('fp_value', 'fp_token', 'fp_cell', 'id_map', 'pool_first_name', 'pool_last_name', 'pool_full_name', 'pool_street')", (WORK_DB,))
-        return cur.fetchone()[0] == 8
+            yield rows
 
 
 class FingerprintsMissing(RuntimeError):
     pass
 
 
-def text_findings(text: str, known: _Known) -> set[str]:
-    """Categories of the originals one text holds (empty when it holds none)."""
+class _Known:
+    """Looks candidate forms up in the fingerprints, in batches on its own connection (bounded memory);
+    holds only the small fixed pools (a pool entry is a replacement, whoever else has that name)."""
+
+    def __init__(self, conn, key: bytes):
+        self.h, self.conn = Hasher(key), conn
+        with conn.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s AND table_name IN"
+                        " ('fp_value', 'pool_full_name', 'pool_street')", (WORK_DB,))
+            if cur.fetchone()[0] != 3:
+                raise FingerprintsMissing(f"the workspace has no fingerprints of the originals ({WORK_DB}.fp_value):"
+                                          " materialize benregid_mapping (it takes them while every database is original)")
+            self.pool_pairs: set[str] = set()
+            cur.execute(f"SELECT v FROM {WORK_DB}.pool_full_name")
+            for (v,) in cur.fetchall():
+                ws = v.lower().split()
+                if len(ws) >= 2:
+                    self.pool_pairs.update({f"full:{ws[0]} {ws[-1]}", f"full:{ws[-1]} {ws[0]}"})
+            cur.execute(f"SELECT v FROM {WORK_DB}.pool_street")
+            self.pool_streets = {street_form(v.lower()) for (v,) in cur.fetchall()}
+
+    def hits(self, forms: Iterable[str]) -> set[str]:
+        """The forms that are fingerprinted."""
+        by_hash = {self.h(f): f for f in forms}
+        found: set[str] = set()
+        keys = list(by_hash)
+        with self.conn.cursor() as cur:
+            for i in range(0, len(keys), LOOKUP_CHUNK):
+                chunk = keys[i : i + LOOKUP_CHUNK]
+                cur.execute(f"SELECT h FROM {WORK_DB}.fp_value WHERE h IN ({', '.join(['%s'] * len(chunk))})", chunk)
+                found.update(by_hash[bytes(r[0])] for r in cur.fetchall())
+        return found
+
+    def rare_form(self, word: str) -> str:
+        return "rare:" + self.h("tok:" + word).hex().upper()
+
+
+def text_forms(text: str, known: _Known, *, kept_address: bool = False) -> dict[str, str]:
+    """Candidate form -> category, for everything one text could hold (pool entries already left out)."""
     low = text.lower()
-    cats = set()
+    out: dict[str, str] = {}
     for form in digit_candidates(low):
         cat, digits = form.split(":", 1)
-        if known.hit(form) and not (cat == "beneficiary_id" and digits in known.new_ids):
-            cats.add(cat)
+        out[form] = cat
+        if cat == "beneficiary_id":
+            out["new:beneficiary_id:" + digits] = "new"
     for digits in benregid_candidates(low):
-        if digits not in known.new_ids and known.hit("benregid:" + digits):
-            cats.add("benregid")
+        out["benregid:" + digits] = "benregid"
+        out["new:benregid:" + digits] = "new"
     for form in email_candidates(low):
-        if known.hit(form):
-            cats.add("email")
+        out[form] = "email"
     if "@" not in low:
         for m in _PAN.finditer(low):
-            if known.hit("pan:" + m.group()):
-                cats.add("pan")
+            out["pan:" + m.group()] = "pan"
     ws = words(low)
     if len(ws) >= 2:
         for form in name_pair_candidates(ws):
-            if form not in known.pool_pairs and known.hit(form):
-                cats.add("full_name")
-    if any(c.isdigit() for c in low):
+            if form not in known.pool_pairs:
+                out[form] = "full_name"
+    if not kept_address and any(c.isdigit() for c in low):
         for form in street_candidates(low):
-            if form[7:] not in known.pool_streets and known.hit(form):
-                cats.add("street")
-    return cats
+            if form[7:] not in known.pool_streets:
+                out[form] = "street"
+    return out
 
 
 def integral_digits(value) -> str | None:
@@ -488,35 +500,88 @@ def integral_digits(value) -> str | None:
     return str(value)
 
 
-def number_findings(value, known: _Known) -> set[str]:
-    """Categories of the original a number equals; a remapped BeneficiaryID is that replacement."""
+def number_forms_of(value) -> dict[str, str]:
     digits = integral_digits(value)
     if digits is None:
-        return set()
-    cats = {form.split(":", 1)[0] for form in number_forms(digits) if known.hit(form)}
-    return cats - {"beneficiary_id"} if digits in known.new_ids else cats
+        return {}
+    out = {form: form.split(":", 1)[0] for form in number_forms(digits)}
+    if "beneficiary_id:" + digits in out:
+        out["new:beneficiary_id:" + digits] = "new"
+    return out
 
 
-def unchanged_name_findings(text: str, cell: str, known: _Known) -> set[str]:
-    """A cell byte-identical to its source: a bare name (the whole value) or one with a rare name token."""
-    if known.h(cell) not in known.cells:
-        return set()
+def categories(forms: dict[str, str], hit: set[str]) -> set[str]:
+    """The categories of the forms found; an id equal to a remapped one is that replacement."""
+    cats = set()
+    for form, cat in forms.items():
+        if cat == "new" or form not in hit:
+            continue
+        if cat in ("beneficiary_id", "benregid") and "new:" + form in hit:
+            continue
+        cats.add(cat)
+    return cats
+
+
+def unchanged_name_categories(text: str, known: _Known, hit: set[str]) -> set[str]:
+    """A cell byte-identical to its source: a bare name (the whole value) or one holding a rare name token."""
     ws = words(text.lower())
     if not ws:
         return set()
-    hashes = [known.h("tok:" + w) for w in ws]
-    if len(ws) <= 3 and all(h in known.tokens for h in hashes):
+    if len(ws) <= 3 and all("tok:" + w in hit for w in ws):
         return {"bare_name"}
-    if any(h in known.rare for h in hashes):
+    if any(known.rare_form(w) in hit for w in ws):
         return {"rare_name"}
     return set()
 
 
-def scan_database(conn, db: str, resolutions: list[Resolution], key: bytes) -> LeakReport:
-    """Search one anonymized database, every table once, for the fingerprinted originals."""
-    if not _fingerprints_exist(conn):
-        raise FingerprintsMissing(f"the workspace has no fingerprints of the originals ({WORK_DB}.fp_*): materialize benregid_mapping first")
-    known = _Known(conn, key)
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, (bytes, bytearray)) else str(value)
+
+
+def _scan_batch(rows: list[tuple], cols: list[_Column], cell_prefixes: list[str | None], known: _Known, report: LeakReport, table: str) -> None:
+    """Two lookups per batch: every candidate form (and the cells' own fingerprints), then the name
+    tokens of the cells found unchanged."""
+    cells: list[tuple[int, int, dict[str, str], str | None]] = []
+    wanted: set[str] = set()
+    for i, row in enumerate(rows):
+        rk = row[len(cols)] if len(row) > len(cols) else None
+        for j, (c, value) in enumerate(zip(cols, row)):
+            if value is None or value == "":
+                continue
+            report.scanned_values += 1
+            if c.kind == "number":
+                forms = number_forms_of(value)
+                cell = None
+            else:
+                text = _text(value)
+                forms = text_forms(text, known, kept_address=c.kept_address)
+                cell = f"{cell_prefixes[j]}{rk}|{text}" if cell_prefixes[j] and rk is not None else None
+                if cell:
+                    wanted.add(cell)
+            if forms or cell:
+                wanted.update(forms)
+                cells.append((i, j, forms, cell))
+    hit = known.hits(wanted)
+    unchanged = [(i, j) for i, j, _, cell in cells if cell and cell in hit]
+    if unchanged:
+        toks = set()
+        for i, j in unchanged:
+            for w in words(_text(rows[i][j]).lower()):
+                toks.update(("tok:" + w, known.rare_form(w)))
+        hit |= known.hits(toks)
+    unchanged_set = set(unchanged)
+    for i, j, forms, cell in cells:
+        cats = categories(forms, hit)
+        if (i, j) in unchanged_set:
+            cats |= unchanged_name_categories(_text(rows[i][j]), known, hit)
+        for cat in cats:
+            report.findings[(f"{table}.{cols[j].name}", cat)] += 1
+
+
+def scan_database(conn, lookup_conn, db: str, resolutions: list[Resolution], key: bytes, batch: int = 2000) -> LeakReport:
+    """Search one anonymized database, every table once (one streamed SELECT), for the fingerprinted
+    originals; ``lookup_conn`` is a second session for the batched fingerprint lookups."""
+    known = _Known(lookup_conn, key)
     report = LeakReport()
     for table, rs in sorted(_by_table(resolutions, db).items()):
         cols = scanned_columns(rs)
@@ -529,21 +594,7 @@ def scan_database(conn, db: str, resolutions: list[Resolution], key: bytes) -> L
         select = [f"`{c.name}`" for c in cols]
         if pk:
             select.append(row_key_sql(pk, original=False))
-        for row in _stream(conn, f"SELECT {', '.join(select)} FROM `{db}`.`{table}`"):
-            rk = row[len(cols)] if pk else None
-            for c, value in zip(cols, row):
-                if value is None or value == "":
-                    continue
-                report.scanned_values += 1
-                if c.kind == "number":
-                    cats = number_findings(value, known)
-                else:
-                    text = value.decode("utf-8", "replace") if isinstance(value, (bytes, bytearray)) else str(value)
-                    cats = text_findings(text, known)
-                    if c.kept_address:  # an office at the same street line as somebody's home is still an office
-                        cats.discard("street")
-                    if c.cell and rk is not None:
-                        cats |= unchanged_name_findings(text, cell_form(db, table, c.name, rk, text), known)
-                for cat in cats:
-                    report.findings[(f"{table}.{c.name}", cat)] += 1
+        prefixes = [cell_prefix(db, table, c.name) if c.cell else None for c in cols]
+        for rows in _stream(conn, f"SELECT {', '.join(select)} FROM `{db}`.`{table}`", batch):
+            _scan_batch(rows, cols, prefixes, known, report, table)
     return report

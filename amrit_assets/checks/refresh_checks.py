@@ -44,10 +44,11 @@ def mapping_is_bijection(workspace: MySQLResource) -> AssetCheckResult:
 def zero_pii_leaks(context: AssetCheckExecutionContext, workspace: MySQLResource, settings: RefreshSettings) -> AssetCheckResult:
     db = context.partition_key
     start = time.monotonic()
-    conn = workspace.connect()
+    conn, lookups = workspace.connect(), workspace.connect()
     resolutions = resolve_live(conn, settings.catalog(), (db,))
-    report = scan_database(conn, db, resolutions, settings.key())
+    report = scan_database(conn, lookups, db, resolutions, settings.key())
     conn.close()
+    lookups.close()
     context.log.info(f"{db}: {report.total} leak findings over {report.scanned_columns} columns")
     return AssetCheckResult(
         passed=report.total == 0,

@@ -75,6 +75,7 @@ class _Picker:
             t = c.column_type.lower()
             texty = "char" in t or "text" in t
             if (r.strategy != strategy or c.is_view or c.key or not t.startswith(types) or (c.table, c.column) in self.used
+                    or "address" in c.column.lower()
                     or (texty and not min_width <= _width(t) <= max_width)):
                 continue
             pk = [x.column.column for x in self.rs if x.column.table == c.table and x.column.key == "PRI"]

@@ -5,7 +5,8 @@ from the staged originals, never from the transformation. While every database i
 original (the mapping step), the originals are fingerprinted into the workspace schema as keyed
 hashes ``fp(kind ':' normalized)``; no value is stored. After anonymizing, every table is read once
 (one streamed SELECT of the columns that can hold something) and every cell is tokenized into the
-candidates of the kinds it can hold, which are hashed and looked up. Only counts per
+candidates of the kinds it can hold, which are hashed and looked up in the fingerprint table per
+batch of rows on a second session (memory bounded by the batch, not by production). Only counts per
 ``table.column`` and category leave this module.
 
 Precision: compare only what can leak into what. Each comparison, with its false-alarm rate at

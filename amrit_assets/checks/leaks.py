@@ -23,7 +23,7 @@ expected number of chance matches, a birthday bound: candidates x originals / si
 | benregid | a text cell that is nothing but the number, or a number labelled "...reg...id", not a remapped id | dense (sequential) | P(original and not remapped) ~ 0 at 10M: detected at small scale only; ids in numbers are the orphan check's job |
 | email / handle / pan | the token, lower-cased ("x at gmail dot com" too) | 1e7 / >1e15 | 0 |
 | full name | two words (either order, one middle word between allowed) that are first + last of one known person | 3e7 pairs / 1e8+ pairs of Indian first x last names | an entry of the fixed fake full-name pool is a replacement, skipped (a real person of that exact name is then invisible: 2,000 pairs, ~ 2000 x 3e7/1e8 = 600 people of 30M); any other pair is a real person's full name, which is what a reader would see; a scrubber must write pool full names (or a placeholder), not independent first + last picks |
-| street | house number + >= 2 words equal to an original street line, not a pool line; not in a column the catalog keeps as an address (an office's) | 1e7 / 1e12 | 0 |
+| street | house number + >= 2 words equal to an original street line, not (a run of) a pool line; not in an address column (kept on purpose, an office's, or rewritten from the pool: a replacement) | 1e7 / 1e12 | 0 |
 | bare/rare name | a cell byte-identical to its source that is a bare name, or holds a name token fewer than 4 people have | per cell, same row key | 0 by chance (it is the original) |
 
 Dates and times are never digit candidates (temporal columns are not read, date spans are cut out of
@@ -78,7 +78,7 @@ class Hasher:
     def __call__(self, value: str) -> bytes:
         h = self._base.copy()
         h.update(value.encode("utf-8"))
-        return bytes.fromhex(h.hexdigest()[:32])
+        return h.digest()[:16]  # = UNHEX(LEFT(SHA2(...), 32))
 
 
 # --- fingerprinting the originals (SQL, in staging) ---------------------------------------------
@@ -391,7 +391,7 @@ class _Column:
     kind: str  # "text" | "number"
     strategy: str
     cell: bool = False
-    kept_address: bool = False  # the catalog keeps an address here on purpose (an office's, a facility's)
+    street_line: bool = False  # an address column: kept on purpose (an office's) or rewritten from the pool
 
 
 def scanned_columns(rs: list[Resolution]) -> list[_Column]:
@@ -403,9 +403,12 @@ def scanned_columns(rs: list[Resolution]) -> list[_Column]:
         t = r.column.column_type.lower()
         if r.strategy in ID_KINDS or r.strategy in ("truncate", "null", "media", "credential"):
             continue
+        width = re.match(r"^(?:var)?char\((\d+)\)", t)
+        if width and int(width.group(1)) < 5 and r.column.column not in cells:  # holds no name, number or e-mail
+            continue
         if is_text_type(t) and not t.startswith(("enum", "set(")):
-            kept_address = r.strategy == "keep" and "address" in r.column.column.lower()
-            out.append(_Column(r.column.column, "text", r.strategy, r.column.column in cells, kept_address))
+            street_line = r.strategy == "address" or (r.strategy == "keep" and "address" in r.column.column.lower())
+            out.append(_Column(r.column.column, "text", r.strategy, r.column.column in cells, street_line))
         elif t.startswith(("bigint", "decimal", "double", "float", "real", "numeric")):
             out.append(_Column(r.column.column, "number", r.strategy))
     return out
@@ -443,7 +446,9 @@ class _Known:
                 if len(ws) >= 2:
                     self.pool_pairs.update({f"full:{ws[0]} {ws[-1]}", f"full:{ws[-1]} {ws[0]}"})
             cur.execute(f"SELECT v FROM {WORK_DB}.pool_street")
-            self.pool_streets = {street_form(v.lower()) for (v,) in cur.fetchall()}
+            self.pool_streets = set()  # a pool line and every run of its words from the house number
+            for (v,) in cur.fetchall():
+                self.pool_streets.update(f[7:] for f in street_candidates(street_form(v.lower())))
 
     def hits(self, forms: Iterable[str]) -> set[str]:
         """The forms that are fingerprinted."""
@@ -452,8 +457,8 @@ class _Known:
         keys = list(by_hash)
         with self.conn.cursor() as cur:
             for i in range(0, len(keys), LOOKUP_CHUNK):
-                chunk = keys[i : i + LOOKUP_CHUNK]
-                cur.execute(f"SELECT h FROM {WORK_DB}.fp_value WHERE h IN ({', '.join(['%s'] * len(chunk))})", chunk)
+                chunk = keys[i : i + LOOKUP_CHUNK]  # hex literals: binary strings, nothing to escape
+                cur.execute(f"SELECT h FROM {WORK_DB}.fp_value WHERE h IN ({', '.join('0x' + k.hex() for k in chunk)})")
                 found.update(by_hash[bytes(r[0])] for r in cur.fetchall())
         return found
 
@@ -461,11 +466,15 @@ class _Known:
         return "rare:" + self.h("tok:" + word).hex().upper()
 
 
-def text_forms(text: str, known: _Known, *, kept_address: bool = False) -> dict[str, str]:
+_HAS_DIGIT = re.compile(r"[0-9]")
+
+
+def text_forms(text: str, known: _Known, *, street_line: bool = False) -> dict[str, str]:
     """Candidate form -> category, for everything one text could hold (pool entries already left out)."""
     low = text.lower()
     out: dict[str, str] = {}
-    for form in digit_candidates(low):
+    digits = _HAS_DIGIT.search(low) is not None
+    for form in digit_candidates(low) if digits else ():
         cat, digits = form.split(":", 1)
         out[form] = cat
         if cat == "beneficiary_id":
@@ -483,7 +492,7 @@ def text_forms(text: str, known: _Known, *, kept_address: bool = False) -> dict[
         for form in name_pair_candidates(ws):
             if form not in known.pool_pairs:
                 out[form] = "full_name"
-    if not kept_address and any(c.isdigit() for c in low):
+    if not street_line and digits:
         for form in street_candidates(low):
             if form[7:] not in known.pool_streets:
                 out[form] = "street"
@@ -555,7 +564,7 @@ def _scan_batch(rows: list[tuple], cols: list[_Column], cell_prefixes: list[str 
                 cell = None
             else:
                 text = _text(value)
-                forms = text_forms(text, known, kept_address=c.kept_address)
+                forms = text_forms(text, known, street_line=c.street_line)
                 cell = f"{cell_prefixes[j]}{rk}|{text}" if cell_prefixes[j] and rk is not None else None
                 if cell:
                     wanted.add(cell)

@@ -37,7 +37,9 @@ def benregid_mapping(context: AssetExecutionContext, workspace: MySQLResource, s
     baselines = record_baselines(conn, DATABASES, resolutions)
     with conn.cursor() as cur:  # every database is staged and original: the leak check's fingerprints
         set_session_keys(cur, key)
+    fp_start = time.monotonic()
     fingerprints = fingerprint_originals(conn, original_databases(conn, DATABASES), resolutions)
+    fingerprints["leak_fingerprint_seconds"] = round(time.monotonic() - fp_start, 2)
     conn.close()
     for kind, s in stats.items():
         if s["distinct_in"] != s["distinct_out"]:

@@ -15,7 +15,7 @@ expected number of chance matches, a birthday bound: candidates x originals / si
 
 | category | candidate (after separators, +91/91/0 prefixes) | originals / space | false alarms at 10M |
 |---|---|---|---|
-| phone | 10 digits led by 6-9 (a 91/0 prefix dropped) | 2e7 / 4e9 = 5e-3 | only numbers that are not fakes of this kind: a kept 10-digit 6-9 number (none in AMRIT's kept columns; INT cannot hold one); replacements avoid originals by the mapping's promise, a breach is a real person's number |
+| phone | 10 digits led by 6-9 (a 91/0 prefix dropped) | 2e7 / 4e9 = 5e-3 | a 10-digit 6-9 number equal to a real mobile reaches that person when dialled: a finding by definition, whoever wrote it (the value maps avoid originals of every kind); kept integer ids never get there (< 1e8 in AMRIT; INT cannot hold 6e9) |
 | aadhaar | 12 digits, Verhoeff-valid | 1e7 / 8e10 valid = 1.2e-4 | 12-digit kept numbers are 1/10 Verhoeff-valid; kept BIGINTs of 12 digits: none |
 | abha | 14 digits | 1e7 / 9e13 = 1e-7 | < 1 per 10M candidates |
 | beneficiary_id | 12 digits, not Verhoeff-valid, not a remapped id | 1e7 / 9e11 = 1.1e-5 | remapped ids are allowed by value (the bijection's outputs), so only unrelated 12-digit numbers: < 1 per 1e5 |
@@ -25,6 +25,11 @@ expected number of chance matches, a birthday bound: candidates x originals / si
 | full name | two words (either order, one middle word between allowed) that are first + last of one known person | 3e7 pairs / 1e8+ pairs of Indian first x last names | an entry of the fixed fake full-name pool is a replacement, skipped (a real person of that exact name is then invisible: 2,000 pairs, ~ 2000 x 3e7/1e8 = 600 people of 30M); any other pair is a real person's full name, which is what a reader would see; a scrubber must write pool full names (or a placeholder), not independent first + last picks |
 | street | house number + >= 2 words equal to an original street line, not (a run of) a pool line; not in an address column (kept on purpose, an office's, or rewritten from the pool: a replacement) | 1e7 / 1e12 | 0 |
 | bare/rare name | a cell byte-identical to its source that is a bare name, or holds a name token fewer than 4 people have | per cell, same row key | 0 by chance (it is the original) |
+
+The false alarms seen at 100k beneficiaries by the earlier check cannot recur: ``registration_date``
+and ``visit_date`` are DATE columns (not read) and dates in text are cut out; a kept ``CallID`` is an
+integer under 1e8 (no digit form, and a BenRegID is compared only alone in a text cell or labelled);
+``general_opd_entry.beneficiary_id`` is a remapped id column (not compared by value).
 
 Dates and times are never digit candidates (temporal columns are not read, date spans are cut out of
 text), integer columns narrower than BIGINT are not read (INT's maximum, 4,294,967,295, holds no

@@ -33,6 +33,7 @@ anonymized_module = importlib.import_module("amrit_assets.assets.anonymized")  #
 DB = "db_iemr"
 ALL = [*REFRESH_ASSETS, *ASSET_CHECKS]
 NEUTRAL = "ok"
+RARE = "Zorawarbir"  # a first name only one person has
 
 
 def _one(cur, sql: str, args=()) -> tuple:
@@ -195,8 +196,13 @@ def planted(tmp_path_factory):
                 first = _one(s, "SELECT FirstName FROM db_identity.i_beneficiarydetails WHERE CHAR_LENGTH(FirstName) >= 3 LIMIT 1")[0]
                 # A bare name in a short scrub_text cell, in staging: the scrubber leaves it as it was.
                 bt, bc, bpk = picker.pick("scrub_text", ("varchar",), min_width=len(first), max_width=64, with_pk=True)
+                # A rare name (one person has it) in a longer remark, also in staging.
+                rt, rc, rpk = picker.pick("scrub_text", ("varchar", "text", "mediumtext", "longtext"), min_width=40, with_pk=True)
+            rare_text = f"{RARE} came with the family"
             with ws.cursor() as w:
                 _blank_then_plant(w, bt, bc, bpk, first, False)
+                _blank_then_plant(w, rt, rc, rpk, rare_text, False)
+                w.execute("UPDATE db_identity.i_beneficiarydetails SET FirstName = %s ORDER BY BeneficiaryDetailsId DESC LIMIT 1", (RARE,))
             materialize(ALL, selection=MAPPING, instance=instance, resources=resources)
             before = _uat_fingerprint(uat)
             o = _originals(src, ws)
@@ -208,6 +214,7 @@ def planted(tmp_path_factory):
                 planted.update(_plant(ws, picker, o))
                 with ws.cursor() as w:  # as a scrubber that left the staged bare name as it was
                     w.execute(f"UPDATE `{DB}`.`{bt}` SET `{bc}` = %s ORDER BY {', '.join(f'`{k}`' for k in bpk)} LIMIT 1", (first,))
+                    w.execute(f"UPDATE `{DB}`.`{rt}` SET `{rc}` = %s ORDER BY {', '.join(f'`{k}`' for k in rpk)} LIMIT 1", (rare_text,))
                     pool = {v.lower() for (v,) in _all(w, "SELECT v FROM amrit_anon.pool_full_name")}
                 with src.cursor() as s:
                     names = [f"{a} {b}" for a, b in _all(s, "SELECT FirstName, LastName FROM db_identity.i_beneficiarydetails"
@@ -223,6 +230,7 @@ def planted(tmp_path_factory):
             downstream = materialize(ALL, selection=AssetSelection.assets("anonymized_dump", "uat"), partition_key=DB,
                                      instance=instance, resources=resources, raise_on_error=False)
             planted["bare"] = (f"{bt}.{bc}", "bare_name")
+            planted["rare"] = (f"{rt}.{rc}", "rare_name")
             after = _uat_fingerprint(uat)
             yield instance, checks, downstream, before, after, planted, o
 
@@ -245,8 +253,8 @@ def test_every_planted_form_is_named_by_column_and_category(planted):
     found = meta["findings_per_column"]
     missing = [(where, cat) for where, cat in p["leaks"] if found.get(f"{where} ({cat})") != 1]
     assert not missing, f"planted leaks not found exactly once: {missing}"
-    where, cat = p["bare"]
-    assert found.get(f"{where} ({cat})", 0) >= 1
+    for where, cat in (p["bare"], p["rare"]):
+        assert found.get(f"{where} ({cat})", 0) >= 1, (where, cat)
 
 
 def test_coincidences_are_not_leaks(planted):
@@ -300,3 +308,4 @@ def test_no_planted_value_in_logs_events_metadata_or_descriptions(planted):
     a = o["aadhaar"]
     for value in (o["phone"], a, f"{a[:4]} {a[4:8]} {a[8:]}", o["full"], o["other"], o["email"], o["spelled"], o["street"], str(o["regid"])):
         assert value.lower() not in blob, "a planted value reached the event log"
+    assert RARE.lower() not in blob

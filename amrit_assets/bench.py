@@ -37,11 +37,12 @@ from pathlib import Path
 from pymysql.cursors import Cursor
 
 from amrit_assets.anonymize.compile import TablePlan, plan_database
-from amrit_assets.anonymize.keys import derive, set_session_keys
-from amrit_assets.anonymize.maps import ID_KINDS, VALUE_KINDS, build_maps, map_columns
+from amrit_assets.common.keys import derive, set_session_keys
+from amrit_assets.anonymize.maps import VALUE_KINDS, build_maps, map_columns
 from amrit_assets.anonymize.pools import build_pools
-from amrit_assets.anonymize.resolve import resolve_live
-from amrit_assets.anonymize.strategies import ID_PARK_OFFSET, STRATEGIES, WORK_DB, Target
+from amrit_assets.common.resolve import resolve_live
+from amrit_assets.anonymize.strategies import ID_PARK_OFFSET, STRATEGIES, Target
+from amrit_assets.common.kinds import ID_KINDS, WORK_DB
 from amrit_assets.catalog.model import Resolution, load_catalog
 from amrit_assets.demo.generator import PLAN, generate
 from amrit_assets.demo.schema import build_from_ddl

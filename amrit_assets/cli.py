@@ -97,7 +97,7 @@ def parse_databases(text: str) -> list[str]:
 
 def refresh_refusal(environ: Mapping[str, str]) -> str | None:
     """Why a real refresh must not start, or None: no valid key, no persistent instance, or a place or server left to defaults."""
-    from amrit_assets.anonymize.keys import AnonKeyError, check_key
+    from amrit_assets.common.keys import AnonKeyError, check_key
     from amrit_assets.resources import ROLES
 
     try:

@@ -16,7 +16,7 @@ import pytest
 from dagster import AssetKey, AssetSelection, DagsterInstance, materialize
 
 from amrit_assets import lineage
-from amrit_assets.anonymize.keys import fingerprint
+from amrit_assets.common.keys import fingerprint
 from amrit_assets.assets import REFRESH_ASSETS
 from amrit_assets.catalog.coverage import catalog_hash
 from amrit_assets.checks import ASSET_CHECKS

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from amrit_assets.anonymize.maps import ID_KINDS
+from amrit_assets.common.kinds import ID_KINDS
 from amrit_assets.anonymize.strategies import STRATEGIES, Target, id_unpark
 from amrit_assets.catalog.model import Resolution
 

@@ -20,11 +20,11 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from amrit_assets.anonymize.keys import derive
-from amrit_assets.anonymize.strategies import POOL_FIELD, POOL_START, STRATEGIES, WORK_DB, Target, as_map_text
-from amrit_assets.anonymize.verhoeff import verhoeff_check_digit
+from amrit_assets.common.keys import derive
+from amrit_assets.common.kinds import ID_KINDS, WORK_DB
+from amrit_assets.anonymize.strategies import POOL_FIELD, POOL_START, STRATEGIES, Target, as_map_text
+from amrit_assets.common.verhoeff import verhoeff_check_digit
 
-ID_KINDS = ("benregid", "beneficiary_id")
 
 WORK_TABLES_DDL = (
     f"CREATE DATABASE IF NOT EXISTS {WORK_DB}",

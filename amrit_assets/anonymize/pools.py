@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from faker import Faker
 
-from amrit_assets.anonymize.strategies import WORK_DB
+from amrit_assets.common.kinds import WORK_DB
 
 POOL_SEED = 20240601
 POOL_SIZE = 2000

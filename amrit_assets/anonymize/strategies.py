@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-WORK_DB = "amrit_anon"  # the workspace schema holding pools, maps and fingerprints; never dumped
+from amrit_assets.common.kinds import WORK_DB, is_text_type
 
 
 class StrategyError(ValueError):
@@ -35,8 +35,7 @@ class Target:
 
     @property
     def is_text(self) -> bool:
-        t = self.column_type.lower()
-        return any(w in t for w in ("char", "text", "json", "enum", "set("))
+        return is_text_type(self.column_type)
 
     @property
     def is_blob(self) -> bool:

@@ -5,12 +5,11 @@ import time
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from amrit_assets.anonymize.compile import plan_database
-from amrit_assets.anonymize.keys import fingerprint, set_session_keys
-from amrit_assets.anonymize.resolve import resolve_live
+from amrit_assets.common.keys import fingerprint, set_session_keys
+from amrit_assets.common.resolve import resolve_live
 from amrit_assets.catalog.coverage import catalog_hash
 from amrit_assets.assets.state import mark_anonymized, require_original
 from amrit_assets.checks.guard import require_checks_passed
-from amrit_assets.checks.leaks import fingerprint_originals
 from amrit_assets.partitions import database_partitions
 from amrit_assets.resources.inspect import on_update_columns, unique_columns
 from amrit_assets.resources.mysql import MySQLResource
@@ -36,7 +35,6 @@ def anonymized(
     plans = plan_database(db, resolutions, on_update_columns(conn, db), unique_columns(conn, db))
     with conn.cursor() as cur:
         set_session_keys(cur, key, settings.uat_credential or None)
-    fingerprints = fingerprint_originals(conn, db, resolutions)
     start = time.monotonic()
     rows_changed = 0
     tables_changed = 0
@@ -69,7 +67,6 @@ def anonymized(
             "catalog": catalog.source,
             "catalog_sha256": catalog_hash(catalog),
             "key_fingerprint": fingerprint(key),
-            **fingerprints,
             "seconds": round(seconds, 2),
         }
     )

@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from amrit_assets.anonymize.keys import fingerprint
-from amrit_assets.anonymize.resolve import resolve_live
+from amrit_assets.common.keys import fingerprint
+from amrit_assets.common.resolve import resolve_live
 from amrit_assets.audit.masking import compare_database
 from amrit_assets.audit.report import build_report, render_markdown, stamp, trigger_of, write_report
 from amrit_assets.audit.risk import DATABASE as RISK_DATABASE

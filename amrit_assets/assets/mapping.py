@@ -10,8 +10,11 @@ from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from amrit_assets.anonymize.maps import build_maps, map_columns
 from amrit_assets.anonymize.pools import build_pools
-from amrit_assets.anonymize.resolve import resolve_live
+from amrit_assets.common.resolve import resolve_live
+from amrit_assets.assets.state import original_databases
 from amrit_assets.checks.integrity import record_baselines
+from amrit_assets.checks.leaks import fingerprint_originals
+from amrit_assets.common.keys import set_session_keys
 from amrit_assets.partitions import DATABASES
 from amrit_assets.resources.mysql import MySQLResource
 from amrit_assets.resources.refresh_lock import POOL
@@ -37,6 +40,11 @@ def benregid_mapping(
     pools = build_pools(conn)
     stats = build_maps(conn, key, id_cols, value_cols)
     baselines = record_baselines(conn, DATABASES, resolutions)
+    with conn.cursor() as cur:  # every database is staged and original: the leak check's fingerprints
+        set_session_keys(cur, key)
+    fp_start = time.monotonic()
+    fingerprints = fingerprint_originals(conn, original_databases(conn, DATABASES), resolutions)
+    fingerprints["leak_fingerprint_seconds"] = round(time.monotonic() - fp_start, 2)
     conn.close()
     for kind, s in stats.items():
         if s["distinct_in"] != s["distinct_out"]:
@@ -44,6 +52,7 @@ def benregid_mapping(
     metadata = {f"{kind}_{k}": v for kind, s in stats.items() for k, v in s.items()}
     metadata.update({f"pool_{name}": n for name, n in pools.items()})
     metadata.update(baselines)
+    metadata.update(fingerprints)
     metadata["bijection_proved"] = all(s["distinct_in"] == s["distinct_out"] for s in stats.values())
     metadata["seconds"] = round(time.monotonic() - start, 2)
     return MaterializeResult(metadata=metadata)

@@ -4,7 +4,7 @@ Anonymizing twice would map already-mapped ids again, so ``anonymized`` refuses 
 has not been re-staged since its last anonymization.
 """
 
-from amrit_assets.anonymize.strategies import WORK_DB
+from amrit_assets.common.kinds import WORK_DB
 
 _DDL = (
     f"CREATE DATABASE IF NOT EXISTS {WORK_DB}",
@@ -54,3 +54,12 @@ def require_anonymized(conn, db: str) -> str:
     if row is None or row[0] is None:
         raise StageStateError(f"{db} in the workspace is not anonymized: materialize anonymized[{db}] first; nothing was dumped")
     return row[0]
+
+
+def original_databases(conn, databases) -> list[str]:
+    """The databases staged and not anonymized since: the only ones whose values are originals."""
+    with conn.cursor() as cur:
+        _ensure(cur)
+        cur.execute(f"SELECT db FROM {WORK_DB}.stage_state WHERE anonymized_run IS NULL")
+        staged = {r[0] for r in cur.fetchall()}
+    return [db for db in databases if db in staged]

@@ -92,8 +92,7 @@ def database_entry(db: str, t: dict, verified: str | None) -> dict:
         entry["anonymized_dump"]["file"] = _file_state(n["anonymized_dump"])
     if n.get("anonymized"):
         entry["anonymized"].update(
-            _pick(meta["anonymized"], "tables_changed", "rows_changed", "columns_per_strategy", "key_fingerprint", "catalog",
-                  "high_entropy_fingerprints", "row_fingerprints")
+            _pick(meta["anonymized"], "tables_changed", "rows_changed", "columns_per_strategy", "key_fingerprint", "catalog")
         )
     if n.get("staging"):
         entry["staging"].update(_pick(meta["staging"], "tables", "rows"))

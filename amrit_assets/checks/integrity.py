@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from amrit_assets.anonymize.maps import ID_KINDS
-from amrit_assets.anonymize.strategies import WORK_DB, Target
+from amrit_assets.common.kinds import ID_KINDS, WORK_DB, is_text_type
 from amrit_assets.catalog.model import Resolution
 
 # Where each id kind is registered: a reference that resolves there is not an orphan.
@@ -56,7 +55,7 @@ def id_columns(resolutions: Iterable[Resolution]) -> list[Resolution]:
 
 def orphan_count_sql(r: Resolution, *, after: bool) -> str:
     """References of one id column that do not resolve: in the source registry before, in the remapped one after."""
-    is_text = Target(r.column.column, r.column.column_type).is_text
+    is_text = is_text_type(r.column.column_type)
     src = f"`{r.column.db}`.`{r.column.table}`"
     val = _id_value(r.column.column, is_text)
     if after:

@@ -1,17 +1,40 @@
-"""The leak check, independent of the transformation (DESIGN decision 6).
+"""The leak check, written as if the scrubber were not to be trusted (DESIGN decision 6).
 
-Before anonymizing, the original values of every personal column are fingerprinted with a keyed
-hash into the workspace schema (never the values themselves). After anonymizing, the data is
-searched for those fingerprints:
+What is personal comes from the catalog (which columns hold names, phones, ... by strategy) and
+from the staged originals, never from the transformation. While every database is staged and
+original (the mapping step), the originals are fingerprinted into the workspace schema as keyed
+hashes ``fp(kind ':' normalized)``; no value is stored. After anonymizing, every table is read once
+(one streamed SELECT of the columns that can hold something) and every cell is tokenized into the
+candidates of the kinds it can hold, which are hashed and looked up in the fingerprint table per
+batch of rows on a second session (memory bounded by the batch, not by production). Only counts per
+``table.column`` and category leave this module.
 
-- high-entropy values (phones, Aadhaar, ABHA, e-mails, account numbers...) anywhere, in every text
-  column, free text and JSON included, and in numeric columns;
-- low-entropy values (names, usernames) only in the same row: a fake name is also
-  somebody's real name, so "appears anywhere" would be wrong for them;
-- and ID-shaped tokens (10-digit mobiles, Verhoeff-valid 12-digit numbers, ABHA numbers, e-mails
-  outside the replacement domain) that are not replacement values.
+Precision: compare only what can leak into what. Each comparison, with its false-alarm rate at
+production scale (N = 10M beneficiaries, ~30M people with names, value counts below; the rate is the
+expected number of chance matches, a birthday bound: candidates x originals / size of the space):
 
-Only counts per table and column leave this module.
+| category | candidate (after separators, +91/91/0 prefixes) | originals / space | false alarms at 10M |
+|---|---|---|---|
+| phone | 10 digits led by 6-9 (a 91/0 prefix dropped) | 2e7 / 4e9 = 5e-3 | a 10-digit 6-9 number equal to a real mobile reaches that person when dialled: a finding by definition, whoever wrote it (the value maps avoid originals of every kind); kept integer ids never get there (< 1e8 in AMRIT; INT cannot hold 6e9) |
+| aadhaar | 12 digits, Verhoeff-valid | 1e7 / 8e10 valid = 1.2e-4 | 12-digit kept numbers are 1/10 Verhoeff-valid; kept BIGINTs of 12 digits: none |
+| abha | 14 digits | 1e7 / 9e13 = 1e-7 | < 1 per 10M candidates |
+| beneficiary_id | 12 digits, not Verhoeff-valid, not a remapped id | 1e7 / 9e11 = 1.1e-5 | remapped ids are allowed by value (the bijection's outputs), so only unrelated 12-digit numbers: < 1 per 1e5 |
+| account | 9-18 digits, not a phone/Aadhaar/ABHA shape | 1e7 / 1e11 = 1e-4 | same argument; fakes of other kinds are excluded by shape |
+| benregid | a text cell that is nothing but the number, or a number labelled "...reg...id", not a remapped id | dense (sequential) | P(original and not remapped) ~ 0 at 10M: detected at small scale only; ids in numbers are the orphan check's job |
+| email / handle / pan | the token, lower-cased ("x at gmail dot com" too) | 1e7 / >1e15 | 0 |
+| full name | two words (either order, one middle word between allowed) that are first + last of one known person | 3e7 pairs / 1e8+ pairs of Indian first x last names | an entry of the fixed fake full-name pool is a replacement, skipped (a real person of that exact name is then invisible: 2,000 pairs, ~ 2000 x 3e7/1e8 = 600 people of 30M); any other pair is a real person's full name, which is what a reader would see; a scrubber must write pool full names (or a placeholder), not independent first + last picks |
+| street | house number + >= 2 words equal to an original street line, not (a run of) a pool line; not in an address column (kept on purpose, an office's, or rewritten from the pool: a replacement) | 1e7 / 1e12 | 0 |
+| bare/rare name | a cell byte-identical to its source that is a bare name, or holds a name token fewer than 4 people have | per cell, same row key | 0 by chance (it is the original) |
+
+The false alarms seen at 100k beneficiaries by the earlier check cannot recur: ``registration_date``
+and ``visit_date`` are DATE columns (not read) and dates in text are cut out; a kept ``CallID`` is an
+integer under 1e8 (no digit form, and a BenRegID is compared only alone in a text cell or labelled);
+``general_opd_entry.beneficiary_id`` is a remapped id column (not compared by value).
+
+Dates and times are never digit candidates (temporal columns are not read, date spans are cut out of
+text), integer columns narrower than BIGINT are not read (INT's maximum, 4,294,967,295, holds no
+phone, Aadhaar or ABHA), and columns resolved to a remapped id kind are not compared by value
+(their values live in the originals' domain by construction; the orphan check proves the mapping).
 """
 
 from __future__ import annotations
@@ -19,319 +42,574 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from amrit_assets.anonymize.keys import derive
-from amrit_assets.anonymize.maps import ID_KINDS
-from amrit_assets.anonymize.strategies import WORK_DB, Target
-from amrit_assets.anonymize.verhoeff import is_verhoeff_valid
 from amrit_assets.catalog.model import Resolution
+from amrit_assets.common.keys import derive
+from amrit_assets.common.kinds import ID_KINDS, WORK_DB, is_text_type
+from amrit_assets.common.verhoeff import is_verhoeff_valid
 
-# Strategy -> how its originals are normalized for the high-entropy fingerprint.
-HIGH_ENTROPY = {
-    "phone": "phone",
-    "aadhaar": "digits",
-    "abha_number": "digits",
-    "bank_account": "digits",
-    "id_digits": "digits",
-    "abha_address": "lower",
-    "email": "lower",
-    "pan": "lower",
-}
-# Street lines are not here: they often equal the village or town the row keeps on purpose.
-LOW_ENTROPY = {"name", "username"}
-# Columns rewritten from the fake-value pools: a pool value that happens to equal (or contain) one
-# of the row's original names is a coincidence nobody can tell from any other pool value.
-POOLED = {"name", "username", "address"}
-MIN_HIGH_LENGTH = 8  # shorter values (a 4-digit id) would match unrelated numbers everywhere
-MIN_LOW_LENGTH = 3
-REPLACEMENT_EMAIL_DOMAIN = "@uat.amrit.invalid"
-
+CATEGORIES = ("phone", "aadhaar", "abha", "beneficiary_id", "account", "benregid", "email", "pan", "full_name", "street",
+              "bare_name", "rare_name")
+RARE_MAX_PEOPLE = 3  # a name token at most this many name values hold
+MIN_STREET_WORDS = 3  # house number + at least two words
+# One table of keyed hashes of "<form>:<normalized>"; the scan looks its candidates up in batches, so
+# the check's memory does not grow with production. fp_token counts name tokens on the way to the
+# "tok:" (any name token) and "rare:" forms; "new:" forms are the remapped ids, allowed by value.
 FP_DDL = (
     f"CREATE DATABASE IF NOT EXISTS {WORK_DB}",
-    f"CREATE TABLE IF NOT EXISTS {WORK_DB}.fp_high (h BINARY(16) NOT NULL PRIMARY KEY, db VARCHAR(64) NOT NULL)",
-    f"CREATE TABLE IF NOT EXISTS {WORK_DB}.fp_row (db VARCHAR(64) NOT NULL, tbl VARCHAR(64) NOT NULL,"
-    " rowkey BINARY(16) NOT NULL, h BINARY(16) NOT NULL, PRIMARY KEY (db, tbl, rowkey, h))",
+    f"CREATE TABLE IF NOT EXISTS {WORK_DB}.fp_value (h BINARY(16) NOT NULL PRIMARY KEY)",
+    f"CREATE TABLE IF NOT EXISTS {WORK_DB}.fp_token (t VARBINARY(16) NOT NULL PRIMARY KEY, n BIGINT NOT NULL)",
 )
+FP_TABLES = ("fp_value", "fp_token")
+LOOKUP_CHUNK = 5000
 
 
 def fp_sql(expr: str) -> str:
-    """The keyed fingerprint the server computes; ``fp_py`` computes the same in Python."""
+    """The keyed fingerprint the server computes; ``Hasher`` computes the same in Python."""
     return f"UNHEX(LEFT(SHA2(CONCAT(@amrit_k_fp, {expr}), 256), 32))"
-
-
-def fp_py(kfp_hex: str, value: str) -> bytes:
-    return bytes.fromhex(hashlib.sha256((kfp_hex + value).encode("utf-8")).hexdigest()[:32])
 
 
 def fp_key_hex(key: bytes) -> str:
     return derive(key, "fp").hex()
 
 
-def _normalized_sql(mode: str, q: str) -> str:
-    text = f"CAST({q} AS CHAR CHARACTER SET utf8mb4)"
-    if mode == "phone":
-        return f"RIGHT(REGEXP_REPLACE({text}, '[^0-9]', ''), 10)"
-    if mode == "digits":
-        return f"REGEXP_REPLACE({text}, '[^0-9]', '')"
-    return f"LOWER(TRIM({text}))"
+class Hasher:
+    def __init__(self, key: bytes):
+        self._base = hashlib.sha256(fp_key_hex(key).encode())
+
+    def __call__(self, value: str) -> bytes:
+        h = self._base.copy()
+        h.update(value.encode("utf-8"))
+        return h.digest()[:16]  # = UNHEX(LEFT(SHA2(...), 32))
 
 
-def row_key_sql(pk: list[Resolution], *, original: bool, alias: str = "") -> str:
+# --- fingerprinting the originals (SQL, in staging) ---------------------------------------------
+
+def _chr(q: str) -> str:
+    return f"CAST({q} AS CHAR CHARACTER SET utf8mb4)"
+
+
+def _digits(q: str) -> str:
+    return f"REGEXP_REPLACE({_chr(q)}, '[^0-9]', '')"
+
+
+def _low(q: str) -> str:
+    return f"LOWER(TRIM(REGEXP_REPLACE({_chr(q)}, '[[:space:]]+', ' ')))"
+
+
+# strategy -> (kind prefix, normalized expression, filter on it)
+def _value_forms(strategy: str, q: str) -> list[tuple[str, str]]:
+    d = _digits(q)
+    if strategy == "phone":
+        return [(f"CONCAT('phone:', RIGHT({d}, 10))", f"CHAR_LENGTH({d}) >= 10 AND RIGHT({d}, 10) REGEXP '^[6-9]'")]
+    if strategy == "aadhaar":
+        return [(f"CONCAT('aadhaar:', {d})", f"CHAR_LENGTH({d}) = 12")]
+    if strategy == "abha_number":
+        return [(f"CONCAT('abha:', {d})", f"CHAR_LENGTH({d}) = 14")]
+    if strategy in ("bank_account", "id_digits"):
+        return [(f"CONCAT('account:', {d})", f"CHAR_LENGTH({d}) BETWEEN 9 AND 18")]
+    if strategy == "beneficiary_id":
+        return [(f"CONCAT('beneficiary_id:', {d})", f"CHAR_LENGTH({d}) >= 9")]
+    if strategy == "benregid":
+        return [(f"CONCAT('benregid:', {d})", f"CHAR_LENGTH({d}) >= 6")]
+    if strategy in ("email", "abha_address"):
+        return [(f"CONCAT('email:', {_low(q)})", f"{_low(q)} LIKE '%_@_%'")]
+    if strategy == "pan":
+        return [(f"CONCAT('pan:', {_low(q)})", f"CHAR_LENGTH({_low(q)}) = 10")]
+    if strategy == "address":  # a street line with a house number ("H.No. 12, MG Road"): it identifies a home
+        s = f"TRIM(REGEXP_REPLACE(LOWER({_chr(q)}), '[^[:alnum:]]+', ' '))"
+        return [(f"CONCAT('street:', SUBSTRING({s}, REGEXP_INSTR({s}, '[0-9]')))", f"{s} REGEXP '^([a-z]+ ){{0,3}}[0-9]+[a-z]? [[:alpha:]]+ [[:alnum:]]'")]
+    return []
+
+
+def _first(q: str) -> str:
+    return f"SUBSTRING_INDEX({_low(q)}, ' ', 1)"
+
+
+def _last(q: str) -> str:
+    return f"SUBSTRING_INDEX({_low(q)}, ' ', -1)"
+
+
+def _pair_key(column: str) -> str:
+    return re.sub(r"first|last|_|name", "", column.lower())
+
+
+def name_pairs(rs: list[Resolution]) -> list[tuple[str, str]]:
+    """(first, last) expressions of the people one table names: first/last columns paired by the rest of
+    their column name (FirstName/LastName, fatherFirstName/fatherLastName), full-name columns split."""
+    names = [r for r in rs if r.strategy == "name"]
+    firsts = [r for r in names if r.params.get("part") == "first" and "middle" not in r.column.column.lower()]
+    lasts = [r for r in names if r.params.get("part") == "last"]
+    pairs = []
+    for f in firsts:
+        match = [x for x in lasts if _pair_key(x.column.column) == _pair_key(f.column.column)] or (lasts if len(lasts) == 1 == len(firsts) else [])
+        pairs += [(_low(f"`{f.column.column}`"), _low(f"`{x.column.column}`")) for x in match]
+    for r in names:
+        if r.params.get("part", "full") == "full":
+            q = f"`{r.column.column}`"
+            pairs.append((_first(q), _last(q)))
+    return pairs
+
+
+def _by_table(resolutions: Iterable[Resolution], db: str) -> dict[str, list[Resolution]]:
+    out: dict[str, list[Resolution]] = {}
+    for r in resolutions:
+        if r.column.db == db and not r.column.is_view:
+            out.setdefault(r.column.table, []).append(r)
+    return out
+
+
+def row_key_sql(pk: list[Resolution], *, original: bool) -> str:
     """A row's identity that survives anonymization: PK columns, remapped ids taken through the map."""
     parts = []
     for r in pk:
-        q = f"{alias + '.' if alias else ''}`{r.column.column}`"
+        q = f"`{r.column.column}`"
         if original and r.strategy in ID_KINDS:
             q = f"COALESCE((SELECT m.new_id FROM {WORK_DB}.id_map m WHERE m.kind = '{r.strategy}' AND m.old_id = {q}), {q})"
         parts.append(f"CAST({q} AS CHAR)")
-    return f"UNHEX(MD5(CONCAT_WS('|', {', '.join(parts)})))"
+    return f"CONCAT_WS('|', {', '.join(parts)})"
+
+
+def row_key(pk: list[Resolution]) -> list[Resolution] | None:
+    """The PK columns usable as a row identity (kept or remapped through the id map), else None."""
+    if pk and all(r.strategy == "keep" or r.strategy in ID_KINDS for r in pk):
+        return pk
+    return None
+
+
+def cell_columns(rs: list[Resolution]) -> list[Resolution]:
+    """Text columns whose cells are fingerprinted in place: what the scrubber rewrites inside."""
+    return [r for r in rs if r.strategy in ("scrub_text", "replace_text") and is_text_type(r.column.column_type)]
+
+
+def cell_prefix(db: str, table: str, column: str) -> str:
+    """A cell's form is this, its row key, '|' and its value: the same cell unchanged, the same form."""
+    return f"cell:{db}.{table}.{column}|"
 
 
 def fingerprint_statements(db: str, resolutions: list[Resolution]) -> list[str]:
-    """Set-based INSERTs fingerprinting the originals of one staged database."""
-    stmts = [f"DELETE FROM {WORK_DB}.fp_high WHERE db = '{db}'", f"DELETE FROM {WORK_DB}.fp_row WHERE db = '{db}'"]
-    by_table: dict[str, list[Resolution]] = {}
-    for r in resolutions:
-        if r.column.db == db and not r.column.is_view:
-            by_table.setdefault(r.column.table, []).append(r)
-    for table, rs in sorted(by_table.items()):
+    """Set-based INSERTs fingerprinting the originals of one staged database (session holds the keys)."""
+    stmts = []
+    for table, rs in sorted(_by_table(resolutions, db).items()):
         src = f"`{db}`.`{table}`"
         for r in rs:
-            q = f"`{r.column.column}`"
-            mode = HIGH_ENTROPY.get(r.strategy)
-            if mode:
-                norm = _normalized_sql(mode, q)
-                stmts.append(
-                    f"INSERT IGNORE INTO {WORK_DB}.fp_high (h, db) SELECT DISTINCT {fp_sql(norm)}, '{db}' FROM {src}"
-                    f" WHERE {q} IS NOT NULL AND CHAR_LENGTH({norm}) >= {MIN_HIGH_LENGTH}"
-                )
-        pk = [r for r in rs if r.column.key == "PRI"]
-        low = [r for r in rs if r.strategy in LOW_ENTROPY]
-        if pk and low:
+            for form, where in _value_forms(r.strategy, f"`{r.column.column}`"):
+                stmts.append(f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT DISTINCT {fp_sql(form)} FROM {src} WHERE {where}")
+        for a, b in name_pairs(rs):
+            ok = f"CHAR_LENGTH({a}) >= 2 AND CHAR_LENGTH({b}) >= 2 AND {a} <> {b}"
+            for x, y in ((a, b), (b, a)):
+                form = f"CONCAT('full:', {x}, ' ', {y})"
+                stmts.append(f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT DISTINCT {fp_sql(form)} FROM {src} WHERE {ok}")
+        for r in rs:
+            if r.strategy == "name":
+                q = f"`{r.column.column}`"
+                toks = [_first(q), _last(q)] if r.params.get("part", "full") == "full" else [_low(q)]
+                for tok in toks:
+                    form = f"CONCAT('tok:', {tok})"
+                    stmts.append(
+                        f"INSERT INTO {WORK_DB}.fp_token (t, n) SELECT {fp_sql(form)} t, COUNT(*) FROM {src}"
+                        f" WHERE CHAR_LENGTH({tok}) >= 2 GROUP BY t ON DUPLICATE KEY UPDATE n = n + VALUES(n)")
+        pk = row_key([r for r in rs if r.column.key == "PRI"])
+        if pk:
             key = row_key_sql(pk, original=True)
-            for r in low:
-                norm = _normalized_sql("lower", f"`{r.column.column}`")
-                stmts.append(
-                    f"INSERT IGNORE INTO {WORK_DB}.fp_row (db, tbl, rowkey, h) SELECT '{db}', '{table}', {key}, {fp_sql(norm)}"
-                    f" FROM {src} WHERE CHAR_LENGTH({norm}) >= {MIN_LOW_LENGTH}"
-                )
+            for r in cell_columns(rs):
+                q = f"`{r.column.column}`"
+                form = f"CONCAT('{cell_prefix(db, table, r.column.column)}', {key}, '|', {_chr(q)})"
+                stmts.append(f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT {fp_sql(form)} FROM {src} WHERE {q} IS NOT NULL AND {q} <> ''")
     return stmts
 
 
-def fingerprint_originals(conn, db: str, resolutions: list[Resolution]) -> dict[str, int]:
-    """Run the fingerprinting (the session must hold the derived keys); returns counts."""
+TOK_POOL = "CONCAT('tok:', LOWER(TRIM(v)))"
+
+
+def _token_and_id_statements() -> list[str]:
+    """After every database: "tok:"/"rare:" forms from the token counts (a pool token is never rare),
+    and the remapped ids as "new:" forms."""
+    pool_tok = " UNION ".join(f"SELECT {fp_sql(TOK_POOL)} FROM {WORK_DB}.pool_{p}" for p in ("first_name", "last_name"))
+    rare = fp_sql("CONCAT('rare:', HEX(t))")
+    new = fp_sql("CONCAT('new:', kind, ':', new_id)")
+    return [
+        f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT t FROM {WORK_DB}.fp_token",
+        f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT {rare} FROM {WORK_DB}.fp_token WHERE n <= {RARE_MAX_PEOPLE} AND t NOT IN ({pool_tok})",
+        f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT {new} FROM {WORK_DB}.id_map",
+    ]
+
+
+def fingerprint_originals(conn, databases: Iterable[str], resolutions: list[Resolution]) -> dict[str, int]:
+    """Fingerprint the staged original databases, afresh (the session must hold the derived keys)."""
     with conn.cursor() as cur:
         for ddl in FP_DDL:
             cur.execute(ddl)
-        for stmt in fingerprint_statements(db, resolutions):
+        for t in FP_TABLES:
+            cur.execute(f"TRUNCATE {WORK_DB}.{t}")
+        for db in databases:
+            for stmt in fingerprint_statements(db, resolutions):
+                cur.execute(stmt)
+        for stmt in _token_and_id_statements():
             cur.execute(stmt)
-        cur.execute(f"SELECT COUNT(*) FROM {WORK_DB}.fp_high WHERE db = %s", (db,))
-        high = cur.fetchone()[0]
-        cur.execute(f"SELECT COUNT(*) FROM {WORK_DB}.fp_row WHERE db = %s", (db,))
-        low = cur.fetchone()[0]
-    return {"high_entropy_fingerprints": high, "row_fingerprints": low}
+        cur.execute(f"SELECT COUNT(*) FROM {WORK_DB}.fp_value")
+        return {"leak_fingerprints": cur.fetchone()[0]}
 
 
-# --- the scan ----------------------------------------------------------------------------------
+# --- candidates in a value (pure functions) -----------------------------------------------------
 
-_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[0-9]|[ -](?=[0-9])){6,}(?![0-9])")
-# For ID shapes, a digit run inside a longer token (a hex session id, a pseudonym) is no phone number.
-_STANDALONE_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9](?:[0-9]|[ -](?=[0-9])){6,}(?![0-9A-Za-z])")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+")
-_WORD = re.compile(r"[^\W\d_]+(?:[.'][^\W\d_]+)*")
-_ABHA = re.compile(r"^[0-9]{2}-?[0-9]{4}-?[0-9]{4}-?[0-9]{4}$")
+_MONTH, _DAY = r"(?:0?[1-9]|1[0-2])", r"(?:0?[1-9]|[12][0-9]|3[01])"
+_DATE = re.compile(  # ISO and Indian day-first dates (with a time), and times: never identifiers
+    rf"(?<![0-9])(?:(?:19|20)[0-9]{{2}}-{_MONTH}-{_DAY}(?:[ T][0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}}(?:\.[0-9]+)?)?)?"
+    rf"|{_DAY}[/-]{_MONTH}[/-](?:19|20)[0-9]{{2}}|[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})?)(?![0-9])")
+_SPAN = re.compile(r"(?<![0-9A-Za-z])[0-9]+(?:(?:[ .\-/]{1,2}|[ ]?\)[ .\-]?|[ ]?\()[0-9]+)*(?![0-9A-Za-z])")
+_GROUP = re.compile(r"[0-9]+")
+_EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*")
+_SPELLED = re.compile(r"([a-z0-9._%+-]+)\s*(?:\(at\)|\[at\]|\bat\b)\s*([a-z0-9-]+(?:\s*(?:\(dot\)|\[dot\]|\bdot\b|\.)\s*[a-z0-9-]+)+)")
+_DOT = re.compile(r"\s*(?:\(dot\)|\[dot\]|\bdot\b|\.)\s*")
+_PAN = re.compile(r"(?<![a-z0-9])[a-z]{5}[0-9]{4}[a-z](?![a-z0-9])")
+_WORD = re.compile(r"[^\W\d_]+(?:['.][^\W\d_]+)*")
 
 
-def high_tokens(text: str) -> set[str]:
-    """Candidate normalized forms of high-entropy values inside a text."""
-    out = {text.strip().lower()}
-    for m in _DIGIT_RUN.finditer(text):
-        digits = re.sub(r"\D", "", m.group())
-        out.add(digits)
-        if len(digits) > 10:
-            out.add(digits[-10:])
-    for m in _EMAIL.finditer(text):
-        out.add(m.group().lower().strip("."))
+def number_forms(digits: str) -> list[str]:
+    """The kinds a bare digit string can be, by length and shape (see the table above)."""
+    n, out = len(digits), []
+    phone = None
+    if n == 10:
+        phone = digits
+    elif n == 11 and digits[0] == "0":
+        phone = digits[1:]
+    elif n == 12 and digits.startswith("91"):
+        phone = digits[2:]
+    elif n == 13 and digits.startswith("091"):
+        phone = digits[3:]
+    if phone and phone[0] in "6789":
+        out.append("phone:" + phone)
+        if n == 10:
+            return out
+    if n == 12 and is_verhoeff_valid(digits):
+        return out + ["aadhaar:" + digits]
+    if n == 14:
+        return out + ["abha:" + digits]
+    if n == 12:
+        out.append("beneficiary_id:" + digits)
+    if 9 <= n <= 18:
+        out.append("account:" + digits)
     return out
 
 
-def word_ngrams(text: str, n: int = 3) -> set[str]:
-    """Words and runs of up to n words, lower-cased: where a person's name can hide in free text."""
-    words = [w.lower() for w in _WORD.findall(text)]
-    out = set(words)
-    for size in range(2, n + 1):
-        out.update(" ".join(words[i : i + size]) for i in range(len(words) - size + 1))
+def digit_candidates(text: str) -> set[str]:
+    """Every digit string a reader could take for an identifier: groups separated by spaces, dashes,
+    dots, slashes or parentheses, joined in every run of consecutive groups of 9-18 digits."""
+    out: set[str] = set()
+    text = _DATE.sub(" ", text)
+    for span in _SPAN.finditer(text):
+        groups = _GROUP.findall(span.group())
+        for i in range(len(groups)):
+            acc = ""
+            for g in groups[i:]:
+                acc += g
+                if len(acc) > 18:
+                    break
+                if len(acc) >= 9:
+                    out.update(number_forms(acc))
     return out
 
 
-def id_shaped(text: str, replacements: set[str]) -> int:
-    """ID-shaped tokens that are not replacement values (mobiles, Aadhaar, ABHA, e-mails)."""
-    hits = 0
-    for m in _STANDALONE_RUN.finditer(text):
-        raw = m.group()
-        digits = re.sub(r"\D", "", raw)
-        shaped = (
-            (len(digits) == 10 and digits[0] in "6789")
-            or (len(digits) == 12 and digits[0] in "23456789" and is_verhoeff_valid(digits))
-            or (len(digits) == 14 and _ABHA.match(raw) is not None)
-        )
-        if shaped and digits not in replacements and raw not in replacements:
-            hits += 1
-    for m in _EMAIL.finditer(text):
-        email = m.group().lower()
-        if "." in email.split("@", 1)[1] and not email.endswith(REPLACEMENT_EMAIL_DOMAIN) and email not in replacements:
-            hits += 1
-    return hits
+_LABELLED_REGID = re.compile(r"reg[a-z_ ]{0,6}id[\"' ]*[:=]?[\"' ]*([0-9]{6,12})(?![0-9])")
 
+
+def benregid_candidates(low: str) -> set[str]:
+    """A BenRegID is a dense sequential number: only a text cell that is nothing but the number, or a
+    number labelled as one (``"beneficiaryRegID":123456``, ``ben reg id: 123456``), is compared."""
+    s = low.strip()
+    out = {s} if s.isdigit() and len(s) >= 6 else set()
+    if "reg" in low:
+        out.update(m.group(1) for m in _LABELLED_REGID.finditer(low))
+    return out
+
+
+def email_candidates(low: str) -> set[str]:
+    out = {"email:" + m.group().strip(".") for m in _EMAIL.finditer(low)} if "@" in low else set()
+    if " at " in low or "(at)" in low or "[at]" in low:
+        for m in _SPELLED.finditer(low):
+            out.add("email:" + m.group(1) + "@" + _DOT.sub(".", m.group(2)))
+    return out
+
+
+def words(low: str) -> list[str]:
+    return _WORD.findall(low)
+
+
+def name_pair_candidates(ws: list[str]) -> set[str]:
+    """Adjacent words, and words one apart (a middle name between), in both orders."""
+    out = set()
+    for i, a in enumerate(ws):
+        for b in ws[i + 1 : i + 3]:
+            out.add(f"full:{a} {b}")
+    return out
+
+
+def street_tokens(low: str) -> list[str]:
+    return re.sub(r"[^\w]+|_", " ", low).split()
+
+
+def street_form(low: str) -> str:
+    """A street line as the originals are fingerprinted: from its house number on."""
+    toks = street_tokens(low)
+    i = next((k for k, t in enumerate(toks) if t[0].isdigit()), len(toks))
+    return " ".join(toks[i:])
+
+
+def street_candidates(low: str) -> set[str]:
+    """From each house number, the normalized runs of 3-12 words (the originals' normalization)."""
+    toks = street_tokens(low)
+    out = set()
+    for i, t in enumerate(toks):
+        if t[0].isdigit() and re.fullmatch(r"[0-9]+[a-z]?", t) and i + 2 < len(toks) and toks[i + 1].isalpha():
+            for j in range(i + MIN_STREET_WORDS, min(len(toks), i + 12) + 1):
+                out.add("street:" + " ".join(toks[i:j]))
+    return out
+
+
+# --- the scan -----------------------------------------------------------------------------------
 
 @dataclass
 class LeakReport:
-    high_entropy: Counter = field(default_factory=Counter)  # "table.column" -> hits
-    same_row: Counter = field(default_factory=Counter)
-    id_shaped: Counter = field(default_factory=Counter)
+    findings: Counter = field(default_factory=Counter)  # ("table.column", category) -> cells
     scanned_columns: int = 0
     scanned_values: int = 0
     tables_without_row_identity: int = 0
 
     @property
     def total(self) -> int:
-        return sum(self.high_entropy.values()) + sum(self.same_row.values()) + sum(self.id_shaped.values())
+        return sum(self.findings.values())
+
+    def by_category(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for (where, cat), n in sorted(self.findings.items()):
+            out.setdefault(cat, {})[where] = n
+        return out
 
 
-def _stream(conn, sql: str, batch: int = 5000) -> Iterator[tuple]:
+@dataclass
+class _Column:
+    name: str
+    kind: str  # "text" | "number"
+    strategy: str
+    cell: bool = False
+    street_line: bool = False  # an address column: kept on purpose (an office's) or rewritten from the pool
+
+
+def scanned_columns(rs: list[Resolution]) -> list[_Column]:
+    """What one table's SELECT reads: every text/JSON column and every BIGINT/DECIMAL/DOUBLE/FLOAT,
+    except remapped ids (their values are originals' by construction) and dropped/emptied ones."""
+    out = []
+    cells = {r.column.column for r in cell_columns(rs)}
+    for r in rs:
+        t = r.column.column_type.lower()
+        if r.strategy in ID_KINDS or r.strategy in ("truncate", "null", "media", "credential"):
+            continue
+        width = re.match(r"^(?:var)?char\((\d+)\)", t)
+        if width and int(width.group(1)) < 5 and r.column.column not in cells:  # holds no name, number or e-mail
+            continue
+        if is_text_type(t) and not t.startswith(("enum", "set(")):
+            street_line = r.strategy == "address" or (r.strategy == "keep" and "address" in r.column.column.lower())
+            out.append(_Column(r.column.column, "text", r.strategy, r.column.column in cells, street_line))
+        elif t.startswith(("bigint", "decimal", "double", "float", "real", "numeric")):
+            out.append(_Column(r.column.column, "number", r.strategy))
+    return out
+
+
+def _stream(conn, sql: str, batch: int) -> Iterator[list[tuple]]:
     import pymysql.cursors
 
     with conn.cursor(pymysql.cursors.SSCursor) as cur:
         cur.execute(sql)
         while rows := cur.fetchmany(batch):
-            yield from rows
+            yield rows
 
 
-FREE_TEXT_MIN_LENGTH = 100  # VARCHARs at least this long (and TEXT types) are searched word by word
-_CANDIDATE = "'[0-9][0-9 -]{6,}[0-9]|@'"
+class FingerprintsMissing(RuntimeError):
+    pass
 
 
-def _is_free_text(column_type: str) -> bool:
-    t = Target("c", column_type)
-    return "text" in column_type.lower() or "json" in column_type.lower() or (t.max_len or 0) >= FREE_TEXT_MIN_LENGTH
+class _Known:
+    """Looks candidate forms up in the fingerprints, in batches on its own connection (bounded memory);
+    holds only the small fixed pools (a pool entry is a replacement, whoever else has that name)."""
 
-
-def scan_database(conn, db: str, resolutions: list[Resolution], key: bytes) -> LeakReport:
-    """Search one anonymized database for fingerprinted originals and ID-shaped non-replacements.
-
-    The server does the bulk: whole-value matches are joins against the fingerprint tables, and
-    only rows holding digit runs or an '@' (or free text, for names) come to Python for tokenizing.
-    Columns rewritten from a name pool are not searched for the row's other names: a pool name
-    equal to, say, the mother's real first name is a coincidence a reader cannot tell from any other.
-    The session must hold the derived keys (``set_session_keys``).
-    """
-    kfp = fp_key_hex(key)
-    report = LeakReport()
-    with conn.cursor() as cur:
-        cur.execute(f"SELECT h FROM {WORK_DB}.fp_high")  # originals of every database: ids travel between them
-        high = {bytes(r[0]) for r in cur.fetchall()}
-        cur.execute(f"SELECT repl FROM {WORK_DB}.value_map")
-        replacements = {r[0] for r in cur.fetchall()}
-        replacements |= {re.sub(r"\D", "", r) for r in replacements}
-        cur.execute(f"SELECT CAST(new_id AS CHAR) FROM {WORK_DB}.id_map")  # remapped ids are replacements too
-        replacements |= {r[0] for r in cur.fetchall()}
-    by_table: dict[str, list[Resolution]] = {}
-    for r in resolutions:
-        if r.column.db == db and not r.column.is_view:
-            by_table.setdefault(r.column.table, []).append(r)
-    for table, rs in sorted(by_table.items()):
-        src = f"`{db}`.`{table}`"
-        cols = [r.column for r in rs]
-        text_cols = [c for c in cols if Target(c.column, c.column_type).is_text]
-        num_cols = [c for c in cols if _is_big_number(c.column_type)]
-        report.scanned_columns += len(text_cols) + len(num_cols)
+    def __init__(self, conn, key: bytes):
+        self.h, self.conn = Hasher(key), conn
         with conn.cursor() as cur:
-            for c in num_cols:  # account numbers, Aadhaar or phones kept in numeric columns
-                cur.execute(
-                    f"SELECT COUNT(*) FROM {src} t JOIN {WORK_DB}.fp_high f ON f.h = {fp_sql(f'CAST(t.`{c.column}` AS CHAR)')}"
-                    f" WHERE t.`{c.column}` >= 10000000"
-                )
-                if n := cur.fetchone()[0]:
-                    report.high_entropy[f"{table}.{c.column}"] += n
-        if text_cols:
-            _scan_text(conn, src, table, text_cols, kfp, high, replacements, report)
-        pk = [r for r in rs if r.column.key == "PRI"]
-        pooled = {r.column.column for r in rs if r.strategy in POOLED}
-        searched = [c for c in text_cols if c.column not in pooled]
-        if searched and not pk:
-            report.tables_without_row_identity += 1
-        if searched and pk:
-            _scan_same_row(conn, db, src, table, searched, pk, kfp, report)
-    return report
+            cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s AND table_name IN"
+                        " ('fp_value', 'pool_full_name', 'pool_street')", (WORK_DB,))
+            if cur.fetchone()[0] != 3:
+                raise FingerprintsMissing(f"the workspace has no fingerprints of the originals ({WORK_DB}.fp_value):"
+                                          " materialize benregid_mapping (it takes them while every database is original)")
+            self.pool_pairs: set[str] = set()
+            cur.execute(f"SELECT v FROM {WORK_DB}.pool_full_name")
+            for (v,) in cur.fetchall():
+                ws = v.lower().split()
+                if len(ws) >= 2:
+                    self.pool_pairs.update({f"full:{ws[0]} {ws[-1]}", f"full:{ws[-1]} {ws[0]}"})
+            cur.execute(f"SELECT v FROM {WORK_DB}.pool_street")
+            self.pool_streets = set()  # a pool line and every run of its words from the house number
+            for (v,) in cur.fetchall():
+                self.pool_streets.update(f[7:] for f in street_candidates(street_form(v.lower())))
+
+    def hits(self, forms: Iterable[str]) -> set[str]:
+        """The forms that are fingerprinted."""
+        by_hash = {self.h(f): f for f in forms}
+        found: set[str] = set()
+        keys = list(by_hash)
+        with self.conn.cursor() as cur:
+            for i in range(0, len(keys), LOOKUP_CHUNK):
+                chunk = keys[i : i + LOOKUP_CHUNK]  # hex literals: binary strings, nothing to escape
+                cur.execute(f"SELECT h FROM {WORK_DB}.fp_value WHERE h IN ({', '.join('0x' + k.hex() for k in chunk)})")
+                found.update(by_hash[bytes(r[0])] for r in cur.fetchall())
+        return found
+
+    def rare_form(self, word: str) -> str:
+        return "rare:" + self.h("tok:" + word).hex().upper()
 
 
-def _scan_text(conn, src: str, table: str, cols: list, kfp: str, high: set[bytes], replacements: set[str], report: LeakReport) -> None:
-    """High-entropy originals and ID-shaped tokens in the rows the server finds digit runs or '@' in."""
-    where = " OR ".join(f"`{c.column}` REGEXP {_CANDIDATE}" for c in cols)
-    sql = f"SELECT {', '.join(f'`{c.column}`' for c in cols)} FROM {src} WHERE {where}"
-    for row in _stream(conn, sql):
-        for c, value in zip(cols, row):
+_HAS_DIGIT = re.compile(r"[0-9]")
+
+
+def text_forms(text: str, known: _Known, *, street_line: bool = False) -> dict[str, str]:
+    """Candidate form -> category, for everything one text could hold (pool entries already left out)."""
+    low = text.lower()
+    out: dict[str, str] = {}
+    digits = _HAS_DIGIT.search(low) is not None
+    for form in digit_candidates(low) if digits else ():
+        cat, digits = form.split(":", 1)
+        out[form] = cat
+        if cat == "beneficiary_id":
+            out["new:beneficiary_id:" + digits] = "new"
+    for digits in benregid_candidates(low):
+        out["benregid:" + digits] = "benregid"
+        out["new:benregid:" + digits] = "new"
+    for form in email_candidates(low):
+        out[form] = "email"
+    if "@" not in low:
+        for m in _PAN.finditer(low):
+            out["pan:" + m.group()] = "pan"
+    ws = words(low)
+    if len(ws) >= 2:
+        for form in name_pair_candidates(ws):
+            if form not in known.pool_pairs:
+                out[form] = "full_name"
+    if not street_line and digits:
+        for form in street_candidates(low):
+            if form[7:] not in known.pool_streets:
+                out[form] = "street"
+    return out
+
+
+def integral_digits(value) -> str | None:
+    """The digits of a whole number of at least 9 digits (INT/BIGINT/DECIMAL/DOUBLE/FLOAT), else None."""
+    if isinstance(value, float):
+        value = int(value) if value.is_integer() and 1e8 <= value < 1e19 else None
+    elif isinstance(value, Decimal):
+        value = int(value) if value == value.to_integral_value() else None
+    if not isinstance(value, int) or value < 10**8:
+        return None
+    return str(value)
+
+
+def number_forms_of(value) -> dict[str, str]:
+    digits = integral_digits(value)
+    if digits is None:
+        return {}
+    out = {form: form.split(":", 1)[0] for form in number_forms(digits)}
+    if "beneficiary_id:" + digits in out:
+        out["new:beneficiary_id:" + digits] = "new"
+    return out
+
+
+def categories(forms: dict[str, str], hit: set[str]) -> set[str]:
+    """The categories of the forms found; an id equal to a remapped one is that replacement."""
+    cats = set()
+    for form, cat in forms.items():
+        if cat == "new" or form not in hit:
+            continue
+        if cat in ("beneficiary_id", "benregid") and "new:" + form in hit:
+            continue
+        cats.add(cat)
+    return cats
+
+
+def unchanged_name_categories(text: str, known: _Known, hit: set[str]) -> set[str]:
+    """A cell byte-identical to its source: a bare name (the whole value) or one holding a rare name token."""
+    ws = words(text.lower())
+    if not ws:
+        return set()
+    if len(ws) <= 3 and all("tok:" + w in hit for w in ws):
+        return {"bare_name"}
+    if any(known.rare_form(w) in hit for w in ws):
+        return {"rare_name"}
+    return set()
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, (bytes, bytearray)) else str(value)
+
+
+def _scan_batch(rows: list[tuple], cols: list[_Column], cell_prefixes: list[str | None], known: _Known, report: LeakReport, table: str) -> None:
+    """Two lookups per batch: every candidate form (and the cells' own fingerprints), then the name
+    tokens of the cells found unchanged."""
+    cells: list[tuple[int, int, dict[str, str], str | None]] = []
+    wanted: set[str] = set()
+    for i, row in enumerate(rows):
+        rk = row[len(cols)] if len(row) > len(cols) else None
+        for j, (c, value) in enumerate(zip(cols, row)):
             if value is None or value == "":
                 continue
-            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
             report.scanned_values += 1
-            if any(fp_py(kfp, t) in high for t in high_tokens(text) if len(t) >= MIN_HIGH_LENGTH):
-                report.high_entropy[f"{table}.{c.column}"] += 1
-            if id_shaped(text, replacements):
-                report.id_shaped[f"{table}.{c.column}"] += 1
+            if c.kind == "number":
+                forms = number_forms_of(value)
+                cell = None
+            else:
+                text = _text(value)
+                forms = text_forms(text, known, street_line=c.street_line)
+                cell = f"{cell_prefixes[j]}{rk}|{text}" if cell_prefixes[j] and rk is not None else None
+                if cell:
+                    wanted.add(cell)
+            if forms or cell:
+                wanted.update(forms)
+                cells.append((i, j, forms, cell))
+    hit = known.hits(wanted)
+    unchanged = [(i, j) for i, j, _, cell in cells if cell and cell in hit]
+    if unchanged:
+        toks = set()
+        for i, j in unchanged:
+            for w in words(_text(rows[i][j]).lower()):
+                toks.update(("tok:" + w, known.rare_form(w)))
+        hit |= known.hits(toks)
+    unchanged_set = set(unchanged)
+    for i, j, forms, cell in cells:
+        cats = categories(forms, hit)
+        if (i, j) in unchanged_set:
+            cats |= unchanged_name_categories(_text(rows[i][j]), known, hit)
+        for cat in cats:
+            report.findings[(f"{table}.{cols[j].name}", cat)] += 1
 
 
-CATEGORY_MIN_ROWS = 10
-CATEGORY_MIN_SHARE = 0.01
-
-
-def _categories(cur, src: str, column: str) -> list[str]:
-    """Values a column repeats in at least 1 % of rows (and 10): categories such as a title "Master"
-    or an occupation "Tailor", which are not made personal by equalling someone's surname."""
-    cur.execute(
-        f"SELECT LOWER(TRIM(`{column}`)) v FROM {src} WHERE `{column}` IS NOT NULL GROUP BY v"
-        f" HAVING COUNT(*) >= GREATEST({CATEGORY_MIN_ROWS}, {CATEGORY_MIN_SHARE} * (SELECT COUNT(*) FROM {src}))"
-    )
-    return [r[0] for r in cur.fetchall()]
-
-
-def _scan_same_row(conn, db: str, src: str, table: str, cols: list, pk: list[Resolution], kfp: str, report: LeakReport) -> None:
-    """A row's original names, street lines or usernames in any of its text columns after anonymization."""
-    rowkey = row_key_sql(pk, original=False)
-    fp_join = f"JOIN {WORK_DB}.fp_row f ON f.db = '{db}' AND f.tbl = '{table}' AND f.rowkey = {row_key_sql(pk, original=False, alias='t')}"
-    with conn.cursor() as cur:
-        cur.execute(f"SELECT COUNT(*) FROM {WORK_DB}.fp_row WHERE db = %s AND tbl = %s", (db, table))
-        if not cur.fetchone()[0]:
-            return
-        sums, args = [], []
-        for c in cols:
-            norm = f"LOWER(TRIM(t.`{c.column}`))"
-            common = _categories(cur, src, c.column)
-            exclude = f" AND {norm} NOT IN ({', '.join(['%s'] * len(common))})" if common else ""
-            sums.append(f"SUM(f.h = {fp_sql(norm)}{exclude})")
-            args += common
-        cur.execute(f"SELECT {', '.join(sums)} FROM {src} t {fp_join}", args)
-        for c, n in zip(cols, cur.fetchone()):
-            if n:
-                report.same_row[f"{table}.{c.column}"] += int(n)
-        free = [c for c in cols if _is_free_text(c.column_type)]
-        if not free:
-            return
-        cur.execute(f"SELECT rowkey, h FROM {WORK_DB}.fp_row WHERE db = %s AND tbl = %s", (db, table))
-        fps: dict[bytes, set[bytes]] = {}
-        for rk, h in cur.fetchall():
-            fps.setdefault(bytes(rk), set()).add(bytes(h))
-    sql = f"SELECT {rowkey}, {', '.join(f'`{c.column}`' for c in free)} FROM {src}"
-    for row in _stream(conn, sql):
-        row_fps = fps.get(bytes(row[0])) if row[0] is not None else None
-        if not row_fps:
+def scan_database(conn, lookup_conn, db: str, resolutions: list[Resolution], key: bytes, batch: int = 2000) -> LeakReport:
+    """Search one anonymized database, every table once (one streamed SELECT), for the fingerprinted
+    originals; ``lookup_conn`` is a second session for the batched fingerprint lookups."""
+    known = _Known(lookup_conn, key)
+    report = LeakReport()
+    for table, rs in sorted(_by_table(resolutions, db).items()):
+        cols = scanned_columns(rs)
+        if not cols:
             continue
-        for c, value in zip(free, row[1:]):
-            if value and any(fp_py(kfp, t) in row_fps for t in word_ngrams(str(value)) if len(t) >= MIN_LOW_LENGTH):
-                report.same_row[f"{table}.{c.column}"] += 1
-
-
-def _is_big_number(column_type: str) -> bool:
-    return column_type.lower().startswith(("bigint", "decimal"))
+        report.scanned_columns += len(cols)
+        pk = row_key([r for r in rs if r.column.key == "PRI"])
+        if any(c.cell for c in cols) and not pk:
+            report.tables_without_row_identity += 1
+        select = [f"`{c.name}`" for c in cols]
+        if pk:
+            select.append(row_key_sql(pk, original=False))
+        prefixes = [cell_prefix(db, table, c.name) if c.cell else None for c in cols]
+        for rows in _stream(conn, f"SELECT {', '.join(select)} FROM `{db}`.`{table}`", batch):
+            _scan_batch(rows, cols, prefixes, known, report, table)
+    return report

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, MetadataValue, asset_check
 
-from amrit_assets.anonymize.keys import AnonKeyError, check_key, fingerprint
+from amrit_assets.common.keys import AnonKeyError, check_key, fingerprint
 from amrit_assets.partitions import database_partitions
 from amrit_assets.resources.mysql import MySQLResource, ServerAddress, ServerConnectionError, connect
 from amrit_assets.resources.safety import UnsafeTargetError, require_safe_targets

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from amrit_assets.anonymize.verhoeff import verhoeff_check_digit
+from amrit_assets.common.verhoeff import verhoeff_check_digit
 from amrit_assets.paths import SQL_DIR
 from amrit_assets.resources.mysql import ServerAddress, connect
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from amrit_assets.anonymize.keys import check_key
+from amrit_assets.common.keys import check_key
 from amrit_assets.catalog.model import Catalog, load_catalog
 from amrit_assets.paths import CATALOG_DIR
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from amrit_assets.anonymize.compile import plan_table
-from amrit_assets.anonymize.keys import set_session_keys
+from amrit_assets.common.keys import set_session_keys
 from amrit_assets.anonymize.maps import MapColumn, build_maps
 from amrit_assets.anonymize.pools import build_pools
 from amrit_assets.catalog.model import Column, parse_catalog
@@ -128,7 +128,7 @@ def test_same_value_same_replacement(anon):
 def test_shapes(anon):
     import re
 
-    from amrit_assets.anonymize.verhoeff import is_verhoeff_valid
+    from amrit_assets.common.verhoeff import is_verhoeff_valid
 
     r = anon[1]
     assert re.fullmatch(r"[6-9][0-9]{9}", r["Phone"])

@@ -12,10 +12,11 @@ from __future__ import annotations
 import pytest
 
 from amrit_assets.anonymize.compile import plan_table
-from amrit_assets.anonymize.keys import derive, set_session_keys
+from amrit_assets.common.keys import derive, set_session_keys
 from amrit_assets.anonymize.maps import MapColumn, build_maps, permute_id
 from amrit_assets.anonymize.pools import build_pools
-from amrit_assets.anonymize.strategies import _SCRUB_PATTERNS, ID_PARK_OFFSET, WORK_DB, hash_int, scrub_expr
+from amrit_assets.anonymize.strategies import _SCRUB_PATTERNS, ID_PARK_OFFSET, hash_int, scrub_expr
+from amrit_assets.common.kinds import WORK_DB
 from amrit_assets.catalog.model import Column, parse_catalog
 from amrit_assets.resources.mysql import connect
 

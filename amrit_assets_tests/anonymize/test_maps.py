@@ -1,7 +1,7 @@
 import re
 
 from amrit_assets.anonymize.maps import permute_id, replacements
-from amrit_assets.anonymize.verhoeff import is_verhoeff_valid
+from amrit_assets.common.verhoeff import is_verhoeff_valid
 
 KEY = b"k" * 32
 

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from amrit_assets.anonymize.resolve import resolve_live
+from amrit_assets.common.resolve import resolve_live
 from amrit_assets.audit import masking
 from amrit_assets.audit.masking import compare_database, expectation, plan_table
 from amrit_assets.catalog.model import parse_catalog

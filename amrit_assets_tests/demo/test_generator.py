@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from amrit_assets.anonymize.verhoeff import is_verhoeff_valid, verhoeff_check_digit, with_verhoeff
+from amrit_assets.common.verhoeff import is_verhoeff_valid, verhoeff_check_digit, with_verhoeff
 from amrit_assets.demo import generator as gen
 from amrit_assets.demo.schema import build_from_ddl
 from amrit_assets.partitions import DATABASES

@@ -1,6 +1,6 @@
 import pytest
 
-from amrit_assets.anonymize.keys import AnonKeyError, check_key, derive, fingerprint
+from amrit_assets.common.keys import AnonKeyError, check_key, derive, fingerprint
 from amrit_assets.resources.settings import RefreshSettings
 
 

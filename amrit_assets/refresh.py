@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from dagster import AssetKey, DagsterInstance
+from dagster import AssetKey, DagsterInstance, Definitions
 
 from amrit_assets.failures import STAGE_TAG, describe_run_failure, reason_line
 from amrit_assets.partitions import DATABASES
@@ -69,8 +69,12 @@ def run_refresh(
     UAT (and so the audit of UAT) alone. The gates of all databases run before the first dump; when any
     fails, the refresh stops there, naming every database whose gate failed.
     """
-    from amrit_assets.definitions import defs  # the jobs as the UI knows them; imported late (defs imports much)
+    from amrit_assets.assets import REFRESH_ASSETS
+    from amrit_assets.checks import ASSET_CHECKS
+    from amrit_assets.jobs import JOBS
 
+    # the UI's own jobs, bound to these resources (imported late: the jobs module runs refreshes too)
+    defs = Definitions(assets=REFRESH_ASSETS, asset_checks=ASSET_CHECKS, jobs=JOBS, resources=resources)
     report = RefreshReport()
     gate_failures: list[tuple[str, str, str | None]] = []
     for job_name, subset, db in refresh_steps(list(databases), publish_uat):
@@ -85,7 +89,6 @@ def run_refresh(
             instance=instance,
             partition_key=db,
             asset_selection=subset,
-            resources=resources,
             raise_on_error=False,
             tags={**(tags or {}), STAGE_TAG: job_name},
         )

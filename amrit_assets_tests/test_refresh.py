@@ -11,6 +11,7 @@ from dagster import DagsterInstance
 from amrit_assets.anonymize.strategies import STRATEGIES
 from amrit_assets.catalog.coverage import columns_from_server
 from amrit_assets.demo.environment import demo_environment
+from amrit_assets.jobs import refresh as refresh_job
 from amrit_assets.partitions import DATABASES
 from amrit_assets.refresh import RefreshFailed, run_refresh
 from amrit_assets.resources import build_resources
@@ -26,13 +27,19 @@ def refreshed(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("refresh")
     with demo_environment(beneficiaries=150, data_dir=data_dir) as demo:
         with DagsterInstance.ephemeral() as instance:
-            report = run_refresh(instance, build_resources())
-            yield demo, report, instance
+            # the UI's one launch: the `refresh` job, which runs every step as a run of its own job
+            result = refresh_job.execute_in_process(instance=instance, raise_on_error=False)
+            assert result.success, [e.message for e in result.all_events if e.is_failure][:3]
+            yield demo, instance.get_runs(), instance
 
 
 def test_every_stage_ran_for_every_database(refreshed):
-    demo, report, instance = refreshed
-    assert len(report.run_ids) >= 2 * len(DATABASES) + 1  # extract and publish per database, mapping once (+ audit)
+    demo, runs, instance = refreshed
+    # oldest first: every gate before any extract, the mapping after every extract, then publish, then audit
+    jobs = [(r.job_name, r.tags.get("dagster/partition")) for r in reversed(runs)]
+    n = len(DATABASES)
+    assert [j for j, _ in jobs] == ["refresh"] + ["schema_gate"] * n + ["extract"] * n + ["mapping"] + ["publish"] * n + ["audit"]
+    assert all(r.status.value == "SUCCESS" for r in runs)
     for asset in ("raw_dump", "staging", "anonymized", "anonymized_dump", "uat"):
         from dagster import AssetKey
 

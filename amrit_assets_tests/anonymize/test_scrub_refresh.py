@@ -1,0 +1,160 @@
+"""A clean refresh of the generated data leaves no source full name, original BenRegID, phone or Aadhaar
+in any text column of the four anonymized databases.
+
+The scan is written here, independently of the project's scrubber and leak check: plain SQL over
+information_schema reads the originals from "production" and every text value from UAT.
+``python -m amrit_assets_tests.anonymize.test_scrub_refresh 2000`` prints the survivors by category
+at 2,000 beneficiaries (the measurement reported in issue 9).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from amrit_assets.demo.environment import demo_environment
+from amrit_assets.partitions import DATABASES
+from amrit_assets.resources.mysql import ServerAddress, connect
+
+KEY = "scrub-refresh-test-key-0123456789"  # a test fixture, not a secret
+PERSON_FULL = re.compile(r"^(fathername|mothername|spousename|husband_?name|patientname|ben_name|father_name|spouse_name)$", re.I)
+_RUN = re.compile(r"\d[\d .\-/()+]*\d")
+
+
+def _columns(cur, where: str) -> list[tuple[str, str, str]]:
+    dbs = ",".join(f"'{d}'" for d in DATABASES)
+    cur.execute(
+        "SELECT c.table_schema, c.table_name, c.column_name FROM information_schema.columns c"
+        " JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name"
+        f" WHERE t.table_type = 'BASE TABLE' AND c.table_schema IN ({dbs}) AND {where}"
+    )
+    return list(cur.fetchall())
+
+
+def originals(source: ServerAddress) -> dict[str, set[str]]:
+    """Full names ("first last", lower case) of every person, BenRegIDs, phones and Aadhaar numbers."""
+    out: dict[str, set[str]] = {"full_name": set(), "benregid": set(), "phone": set(), "aadhaar": set()}
+    conn = connect(source)
+    with conn.cursor() as cur:
+        tables: dict[tuple[str, str], list[str]] = {}
+        for db, t, c in _columns(cur, "c.data_type IN ('varchar','char','text','bigint','int','mediumtext')"):
+            tables.setdefault((db, t), []).append(c)
+        for (db, t), cols in tables.items():
+            low = {c.lower(): c for c in cols}
+            first = next((low[k] for k in ("firstname", "first_name") if k in low), None)
+            last = next((low[k] for k in ("lastname", "last_name") if k in low), None)
+            if first and last:
+                cur.execute(f"SELECT DISTINCT LOWER(TRIM(`{first}`)), LOWER(TRIM(`{last}`)) FROM `{db}`.`{t}`")
+                for f, la in cur.fetchall():
+                    if f and la and len(f) >= 3 and len(la) >= 3:
+                        out["full_name"].update({f"{f} {la}", f"{la} {f}"})
+            for c in cols:
+                lc = c.lower()
+                if PERSON_FULL.match(c):
+                    cur.execute(f"SELECT DISTINCT LOWER(TRIM(`{c}`)) FROM `{db}`.`{t}` WHERE `{c}` LIKE '%_ _%'")
+                    out["full_name"].update(v for (v,) in cur.fetchall() if all(len(p) >= 3 for p in v.split()))
+                kind = ("benregid" if lc in ("beneficiaryregid", "benregid") else
+                        "phone" if re.search(r"phone(no|num)|mobile|contactno", lc) else
+                        "aadhaar" if "aadha" in lc and "type" not in lc else None)
+                if kind:
+                    cur.execute(f"SELECT DISTINCT CAST(`{c}` AS CHAR) FROM `{db}`.`{t}` WHERE `{c}` IS NOT NULL")
+                    for (v,) in cur.fetchall():
+                        d = re.sub(r"\D", "", v or "")
+                        if kind == "benregid" and len(d) >= 6:
+                            out[kind].add(d)
+                        elif kind == "phone" and len(d) >= 10:
+                            out[kind].add(d[-10:])
+                        elif kind == "aadhaar" and len(d) == 12:
+                            out[kind].add(d)
+    conn.close()
+    return out
+
+
+def survivors(source: ServerAddress, uat: ServerAddress) -> Counter:
+    """(category, db.table.column) -> count of UAT text values holding an original."""
+    orig = originals(source)
+    names = sorted(orig["full_name"], key=len, reverse=True)
+    name_re = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b") if names else None
+    found: Counter = Counter()
+    conn = connect(uat)
+    with conn.cursor() as cur:
+        for db, t, c in _columns(cur, "c.data_type IN ('varchar','char','text','mediumtext','longtext','tinytext','json')"):
+            cur.execute(f"SELECT `{c}` FROM `{db}`.`{t}` WHERE CHAR_LENGTH(`{c}`) >= 6")
+            for (v,) in cur.fetchall():
+                where = f"{db}.{t}.{c}"
+                low = v.lower()
+                # A name column holds pool pseudonyms, some of which are also somebody's real name by
+                # chance: not a leak. Free text must hold none.
+                if name_re and " " in low and not c.lower().endswith("name") and name_re.search(low):
+                    found["full_name", where] += 1
+                if re.search(r"\[phone\]\d", v):
+                    found["aadhaar_fragment", where] += 1
+                for run in _RUN.findall(v) + re.findall(r"\d{6,}", v):
+                    d = re.sub(r"\D", "", run)
+                    if d in orig["benregid"]:
+                        found["benregid", where] += 1
+                    if any(d[i:i + 12] in orig["aadhaar"] for i in range(max(0, len(d) - 11))):
+                        found["aadhaar", where] += 1
+                    if any(d[i:i + 10] in orig["phone"] for i in range(max(0, len(d) - 9))):
+                        found["phone", where] += 1
+    conn.close()
+    return found
+
+
+def refreshed_demo(beneficiaries: int, data_dir: Path):
+    """The demo environment after a full refresh into UAT (a context manager's generator)."""
+    from amrit_assets.cli import main
+
+    with demo_environment(beneficiaries=beneficiaries, data_dir=data_dir) as env:
+        assert main(["refresh"]) == 0
+        yield env
+
+
+def by_category(found: Counter) -> dict[str, int]:
+    out: Counter = Counter()
+    for (cat, _), n in found.items():
+        out[cat] += n
+    return dict(out)
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("scrub_refresh")
+    home = data_dir / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(home))
+        mp.setenv("AMRIT_ANON_KEY", KEY)
+        for name in ("JENKINS_URL", "AMRIT_CATALOG", "AMRIT_MIGRATIONS_DIR"):
+            mp.delenv(name, raising=False)
+        yield from refreshed_demo(150, data_dir)
+
+
+@pytest.mark.integration
+def test_no_original_full_name_or_identifier_survives_in_any_text_column(refreshed):
+    orig = originals(refreshed.servers["source"])
+    assert len(orig["full_name"]) > 100 and orig["benregid"] and orig["phone"] and orig["aadhaar"]
+    found = survivors(refreshed.servers["source"], refreshed.servers["uat"])
+    assert by_category(found) == {}, sorted(found.items())[:20]
+
+
+if __name__ == "__main__":  # measurement: survivors by category after a refresh of N beneficiaries
+    import os
+    import tempfile
+
+    os.environ.setdefault("AMRIT_ANON_KEY", KEY)
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "dagster_home"
+        home.mkdir()
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        os.environ["DAGSTER_HOME"] = str(home)
+        for env in refreshed_demo(int(sys.argv[1]), Path(tmp)):
+            result = survivors(env.servers["source"], env.servers["uat"])
+            print("by category:", by_category(result))
+            for (cat, where), n in sorted(result.items(), key=lambda x: -x[1])[:40]:
+                print(f"  {cat:18} {where:60} {n}")

@@ -17,7 +17,7 @@ Rules, deliberately simple and documented:
 - Identifiers: e-mails (also "name at gmail dot com", "name [at] gmail [dot] com"), then digit runs
   with spaces, dots, dashes, slashes or parentheses between groups and +91/91/0 prefixes, classified by
   their digit count: 14 ABHA, 12 Aadhaar (before 10-digit mobiles, so no two-digit fragment is left),
-  10 (or 11 with a trunk 0) phone, 9+ other number; shorter runs that are an original BenRegID or
+  10 (or 11 with a trunk 0, or 12 written with a +91 / "91 " prefix) phone, 9+ other number; shorter runs that are an original BenRegID or
   BeneficiaryID (known from the id map) become ``[id]``. Placeholders hold no digit, so no new run
   appears.
 - JSON is parsed: per key a strategy (``JSON_KEYS``, extended per column by the catalog), the same
@@ -47,7 +47,8 @@ ACRONYMS = frozenset(
     "asha anm aww mpw chc phc uphc sc hwc dh opd ipd bp ors ifa ncd anc pnc tb hiv ors icu ent mo rmnch mcts rch abha".split()
 )
 # Words of remarks that are also somebody's name somewhere (Indian names include many words):
-# kept unless they touch a replaced name token.
+# kept unless they touch a replaced name token. Given names and name parts (Devi, Kumar, Bhai) are
+# deliberately not here: "Sita Devi" must go even though both are also ordinary words.
 KEEP_WORDS = ACRONYMS | frozenset(
     """
     the and for with from after before since days day week weeks month months year years not has had have was were
@@ -59,8 +60,7 @@ KEEP_WORDS = ACRONYMS | frozenset(
     hypertension pressure sugar blood urine test tests report normal high low severe mild known case regular
     medication satisfied service complaint complaints no yes none other others nil na unknown
     hospital district village block state clinic centre center health sub nearest
-    asha didi bai devi ji sahab shri smt kumari kumar bhai ben
-    ram krishna ganga jamuna lakshmi durga shanti sita raja rani prem pooja puja basant sunder
+    asha didi ji sahab shri smt
     """.split()
 )
 
@@ -87,7 +87,7 @@ _TLD = r"(?:com|in|org|net|co|gov|edu|nic|info|io)"
 _EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.I)
 _AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+|\s*\(@\)\s*)"
 _DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
-_EMAIL_SPELLED = re.compile(rf"[\w.%+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*?{_DOT}{_TLD}\b", re.I)
+_EMAIL_SPELLED = re.compile(rf"[\w.%+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.I)
 # A digit run: digits with up to two separators between groups, an optional +, ( before.
 _DIGITS = re.compile(r"(?<![\w])\+?\(?\d(?:[ .\-/()]{0,2}\d)*\)?")
 
@@ -99,9 +99,11 @@ def _digit_placeholder(run: str, ids: dict[int, tuple[str, int]]) -> str | None:
         return ID
     if n == 14:
         return ABHA
+    if n == 12 and digits.startswith("91") and re.match(r"\+|\(?91\)?[ .\-/]", run):
+        return PHONE  # +91 / "91 " written as a country code: a mobile, not an Aadhaar
     if n == 12:
         return AADHAAR
-    if n == 10 or (n == 11 and digits[0] == "0") or (n == 12 and digits.startswith("91")):
+    if n == 10 or (n == 11 and digits[0] == "0"):
         return PHONE
     if n >= 9:
         return NUMBER
@@ -116,9 +118,11 @@ def scrub_identifiers(text: str, ids: dict[int, tuple[str, int]] | None = None) 
 
     def digits(m: re.Match) -> str:
         run = m.group(0)
-        stripped = run.rstrip(")") if run.count("(") < run.count(")") else run
-        placeholder = _digit_placeholder(stripped, ids)
-        return run if placeholder is None else placeholder + run[len(stripped):]
+        lead = "(" if run.startswith("(") and run.count("(") > run.count(")") else ""  # "(9876543210, ..."
+        core = run[len(lead):]
+        core = core.rstrip(")") if core.count("(") < core.count(")") else core  # "... 9876543210)"
+        placeholder = _digit_placeholder(core, ids)
+        return run if placeholder is None else lead + placeholder + run[len(lead) + len(core):]
 
     return _DIGITS.sub(digits, text)
 

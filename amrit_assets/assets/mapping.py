@@ -8,6 +8,7 @@ import time
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
+from amrit_assets.anonymize.freetext import build_name_dictionary
 from amrit_assets.anonymize.maps import build_maps, map_columns
 from amrit_assets.anonymize.pools import build_pools
 from amrit_assets.anonymize.resolve import resolve_live
@@ -31,6 +32,7 @@ def benregid_mapping(context: AssetExecutionContext, workspace: MySQLResource, s
     id_cols, value_cols = map_columns(resolutions)
     pools = build_pools(conn)
     stats = build_maps(conn, key, id_cols, value_cols)
+    dictionary = build_name_dictionary(conn, resolutions)  # every person's name tokens, for free text
     baselines = record_baselines(conn, DATABASES, resolutions)
     conn.close()
     for kind, s in stats.items():
@@ -39,6 +41,7 @@ def benregid_mapping(context: AssetExecutionContext, workspace: MySQLResource, s
     metadata = {f"{kind}_{k}": v for kind, s in stats.items() for k, v in s.items()}
     metadata.update({f"pool_{name}": n for name, n in pools.items()})
     metadata.update(baselines)
+    metadata.update(dictionary)
     metadata["bijection_proved"] = all(s["distinct_in"] == s["distinct_out"] for s in stats.values())
     metadata["seconds"] = round(time.monotonic() - start, 2)
     return MaterializeResult(metadata=metadata)

@@ -203,12 +203,22 @@ def _pools() -> dict[str, list[str]]:
     return pool_values()
 
 
-def pseudonym(key: bytes, part: str, value: str) -> str:
-    """``strategies.pool_pick`` in Python: the same pool entry the name column of this value gets."""
+def pseudonym(key: bytes, part: str, value: str, avoid: frozenset[str] = frozenset()) -> str:
+    """``strategies.pool_pick`` in Python: the same pool entry the name column of this value gets.
+
+    ``avoid``: the row's own original name tokens. Pool names are real Indian names, so a pick can
+    equal, say, the mother's real first name; then the next entries are tried (the payload's pseudonym
+    then differs from the column's, rarely, rather than look like the row's original)."""
     pool = _pools()[{"first": "first_name", "last": "last_name", "full": "full_name"}[part]]
     i = zlib.crc32(_hex(key, "name", value).encode()) % len(pool)
     pick = pool[i]
-    return pool[(i + 1) % len(pool)] if pick.strip().lower() == value.strip().lower() else pick
+    if pick.strip().lower() == value.strip().lower():
+        i += 1
+    for step in range(len(pool)):
+        pick = pool[(i + step) % len(pool)]
+        if not avoid or tokens_of(pick).isdisjoint(avoid):
+            return pick
+    return NAME
 
 
 def email_pseudonym(key: bytes, value: str) -> str:
@@ -264,8 +274,11 @@ class JsonScrubber:
     dictionary: Dictionary
     keys: dict[str, str] = field(default_factory=lambda: dict(JSON_KEYS))
     invalid: int = 0
+    _avoid: frozenset[str] = frozenset()
 
-    def scrub(self, text: str, lookups: Lookups) -> str:
+    def scrub(self, text: str, lookups: Lookups, avoid: frozenset[str] = frozenset()) -> str:
+        """``avoid``: the row's original name tokens, which no pseudonym may equal (see ``pseudonym``)."""
+        self._avoid = avoid
         try:
             doc = json.loads(text)
         except ValueError:
@@ -292,7 +305,7 @@ class JsonScrubber:
         if strategy == "null" or (strategy and s.strip() == ""):
             return None if strategy == "null" else v
         if strategy and strategy.startswith("name:"):
-            return pseudonym(self.key, strategy[5:], s)
+            return pseudonym(self.key, strategy[5:], s, self._avoid)
         if strategy == "email":
             return email_pseudonym(self.key, s)
         if strategy == "username":

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from amrit_assets.anonymize.freetext import Dictionary, JsonScrubber, Lookups, load_dictionary, parse_keys, scrub_free_text
+from amrit_assets.anonymize.freetext import Dictionary, JsonScrubber, Lookups, load_dictionary, parse_keys, scrub_free_text, tokens_of
 from amrit_assets.anonymize.strategies import WORK_DB
 
 BATCH = 2000
@@ -33,10 +33,14 @@ class ColumnScrub:
     is_blob: bool
     json: JsonScrubber | None  # None: free text
 
-    def apply(self, value, lookups: Lookups, d: Dictionary):
+    def apply(self, value, lookups: Lookups, d: Dictionary, avoid: frozenset[str] = frozenset()):
         text = value.decode("utf8", "surrogateescape") if isinstance(value, bytes) else value
-        out = self.json.scrub(text, lookups) if self.json else scrub_free_text(text, d, lookups)
+        out = self.json.scrub(text, lookups, avoid) if self.json else scrub_free_text(text, d, lookups)
         return out.encode("utf8", "surrogateescape") if isinstance(value, bytes) else out
+
+
+def resolutions_of(resolutions: Iterable, db: str, table: str) -> list:
+    return [r for r in resolutions if r.column.db == db and r.column.table == table and not r.column.is_view]
 
 
 def text_columns(db: str, resolutions: Iterable) -> dict[str, list]:
@@ -100,7 +104,8 @@ def scrub_database(conn, db: str, resolutions: Iterable, key: bytes, keep_timest
             keep = [c for c in (keep_timestamps or {}).get(table, ()) if c not in {x.column for x in cols}]
             pk = _primary_key(cur, db, table)
             if len(pk) == 1:
-                read, changed = _by_key(cur, db, table, pk[0], cols, d, keep, batch)
+                names = [r.column.column for r in resolutions_of(resolutions, db, table) if r.strategy == "name"]
+                read, changed = _by_key(cur, db, table, pk[0], cols, names, d, keep, batch)
             else:
                 read, changed = _by_value(cur, db, table, cols, d, keep, batch)
             stats["text_rows_read"] += read
@@ -124,15 +129,18 @@ def _temp_table(cur, key_type: str, cols: list[ColumnScrub]) -> None:
 
 
 def _scrub_rows(rows: list[tuple], cols: list[ColumnScrub], lk: Lookups, d: Dictionary) -> tuple[list[tuple], int]:
-    """(key, new value or None per column) for the rows where some column changed; and the count."""
+    """(key, new value or None per column) for the rows where some column changed; and the count.
+    A row is (key, the text columns..., the row's name columns...)."""
     out, changed = [], 0
     for row in rows:
         new = []
-        for c, v in zip(cols, row[1:]):
+        names = row[1 + len(cols):]
+        avoid = frozenset(t for n in names if isinstance(n, str) for t in tokens_of(n))
+        for c, v in zip(cols, row[1 : 1 + len(cols)]):
             if v is None or v == "" or v == b"":
                 new.append(None)
                 continue
-            s = c.apply(v, lk, d)
+            s = c.apply(v, lk, d, avoid)
             new.append(s if s != v else None)
         if any(x is not None for x in new):
             changed += sum(x is not None for x in new)
@@ -151,10 +159,10 @@ def _write(cur, db: str, table: str, on: str, cols: list[ColumnScrub], keep: lis
     cur.execute(f"UPDATE {_q(db)}.{_q(table)} t JOIN {WORK_DB}.scrub_batch b ON {on} SET {', '.join(sets)}")
 
 
-def _by_key(cur, db, table, pk: tuple[str, str], cols, d, keep, batch) -> tuple[int, int]:
+def _by_key(cur, db, table, pk: tuple[str, str], cols, names: list[str], d, keep, batch) -> tuple[int, int]:
     name, key_type = pk
     _temp_table(cur, key_type, cols)
-    select = f"SELECT {_q(name)}, {', '.join(_q(c.column) for c in cols)} FROM {_q(db)}.{_q(table)}"
+    select = f"SELECT {_q(name)}, {', '.join(_q(c) for c in [x.column for x in cols] + names)} FROM {_q(db)}.{_q(table)}"
     read = changed = 0
     last = None
     while True:
@@ -165,7 +173,7 @@ def _by_key(cur, db, table, pk: tuple[str, str], cols, d, keep, batch) -> tuple[
             break
         last = rows[-1][0]
         read += len(rows)
-        texts = [v.decode("utf8", "replace") if isinstance(v, bytes) else v for r in rows for v in r[1:] if v]
+        texts = [v.decode("utf8", "replace") if isinstance(v, bytes) else v for r in rows for v in r[1 : 1 + len(cols)] if v]
         lk = _lookups(cur, texts, any(c.json for c in cols))
         out, n = _scrub_rows(rows, cols, lk, d)
         changed += n

@@ -136,3 +136,9 @@ def test_python_pseudonyms_equal_the_sql_strategies(conn):
             cur.execute(f"SELECT {name}, {email}, {user}")
             assert cur.fetchone() == (pseudonym(KEY, "first", value), email_pseudonym(KEY, value), username_pseudonym(KEY, value))
     assert derive(KEY, "name") != derive(KEY, "user")
+
+
+def test_a_pseudonym_never_equals_the_rows_own_original_names():
+    plain = pseudonym(KEY, "first", "Ramesh")
+    other = pseudonym(KEY, "first", "Ramesh", frozenset(tokens_of(plain)))
+    assert other != plain and tokens_of(other).isdisjoint(tokens_of(plain))

@@ -39,10 +39,6 @@ class ColumnScrub:
         return out.encode("utf8", "surrogateescape") if isinstance(value, bytes) else out
 
 
-def resolutions_of(resolutions: Iterable, db: str, table: str) -> list:
-    return [r for r in resolutions if r.column.db == db and r.column.table == table and not r.column.is_view]
-
-
 def text_columns(db: str, resolutions: Iterable) -> dict[str, list]:
     """The resolutions of the free-text and JSON columns of ``db``'s tables, by table."""
     out: dict[str, list] = defaultdict(list)
@@ -75,16 +71,6 @@ def _lookups(cur, values: Iterable[str], json_values: bool) -> Lookups:
     return lk
 
 
-def _primary_key(cur, db: str, table: str) -> list[tuple[str, str]]:
-    cur.execute(
-        "SELECT k.column_name, c.column_type FROM information_schema.key_column_usage k JOIN information_schema.columns c"
-        " ON c.table_schema = k.table_schema AND c.table_name = k.table_name AND c.column_name = k.column_name"
-        " WHERE k.table_schema = %s AND k.table_name = %s AND k.constraint_name = 'PRIMARY' ORDER BY k.ordinal_position",
-        (db, table),
-    )
-    return list(cur.fetchall())
-
-
 def _q(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
@@ -93,7 +79,12 @@ def scrub_database(conn, db: str, resolutions: Iterable, key: bytes, keep_timest
                    batch: int = BATCH) -> dict[str, int]:
     """Scrub every free-text/JSON column of ``db`` in place; returns counts (never values) for metadata."""
     d = load_dictionary(conn)
+    resolutions = list(resolutions)
     tables = text_columns(db, resolutions)
+    by_table: dict[str, list] = defaultdict(list)
+    for r in resolutions:
+        if r.column.db == db and not r.column.is_view:
+            by_table[r.column.table].append(r)
     stats = {"text_columns": 0, "text_rows_read": 0, "text_values_changed": 0, "json_invalid": 0}
     start = time.monotonic()
     with conn.cursor() as cur:
@@ -102,9 +93,9 @@ def scrub_database(conn, db: str, resolutions: Iterable, key: bytes, keep_timest
                                 _json(key, d, r.params) if r.strategy == "scrub_json" else None) for r in res]
             stats["text_columns"] += len(cols)
             keep = [c for c in (keep_timestamps or {}).get(table, ()) if c not in {x.column for x in cols}]
-            pk = _primary_key(cur, db, table)
+            pk = [(r.column.column, r.column.column_type) for r in by_table[table] if r.column.key == "PRI"]
             if len(pk) == 1:
-                names = [r.column.column for r in resolutions_of(resolutions, db, table) if r.strategy == "name"]
+                names = [r.column.column for r in by_table[table] if r.strategy == "name"]
                 read, changed = _by_key(cur, db, table, pk[0], cols, names, d, keep, batch)
             else:
                 read, changed = _by_value(cur, db, table, cols, d, keep, batch)

@@ -74,6 +74,19 @@ def originals(source: ServerAddress) -> dict[str, set[str]]:
     return out
 
 
+def uat_replacements(cur) -> tuple[set[str], set[str]]:
+    """What UAT's own name and BenRegID columns hold: pseudonyms and new ids. Pseudonyms come from a pool
+    of real Indian names and new ids from the same digit range as the originals, so one can equal
+    somebody's original by chance; a payload holding exactly such a value is not told apart from them."""
+    pseudonyms: set[str] = set()
+    new_ids: set[str] = set()
+    for db, t, c in _columns(cur, "(c.column_name LIKE '%name' OR c.column_name IN ('BeneficiaryRegID', 'BenRegId'))"):
+        cur.execute(f"SELECT DISTINCT LOWER(TRIM(CAST(`{c}` AS CHAR))) FROM `{db}`.`{t}` WHERE `{c}` IS NOT NULL")
+        target = new_ids if c.lower() in ("beneficiaryregid", "benregid") else pseudonyms
+        target.update(v for (v,) in cur.fetchall())
+    return pseudonyms, new_ids
+
+
 def survivors(source: ServerAddress, uat: ServerAddress) -> Counter:
     """(category, db.table.column) -> count of UAT text values holding an original."""
     orig = originals(source)
@@ -82,6 +95,7 @@ def survivors(source: ServerAddress, uat: ServerAddress) -> Counter:
     found: Counter = Counter()
     conn = connect(uat)
     with conn.cursor() as cur:
+        pseudonyms, new_ids = uat_replacements(cur)
         for db, t, c in _columns(cur, "c.data_type IN ('varchar','char','text','mediumtext','longtext','tinytext','json')"):
             cur.execute(f"SELECT `{c}` FROM `{db}`.`{t}` WHERE CHAR_LENGTH(`{c}`) >= 6")
             for (v,) in cur.fetchall():
@@ -89,13 +103,15 @@ def survivors(source: ServerAddress, uat: ServerAddress) -> Counter:
                 low = v.lower()
                 # A name column holds pool pseudonyms, some of which are also somebody's real name by
                 # chance: not a leak. Free text must hold none.
-                if name_re and " " in low and not c.lower().endswith("name") and name_re.search(low):
-                    found["full_name", where] += 1
+                if name_re and " " in low and not c.lower().endswith("name"):
+                    if any(m.group(0) not in pseudonyms for m in name_re.finditer(low)):
+                        found["full_name", where] += 1
                 if re.search(r"\[phone\]\d", v):
                     found["aadhaar_fragment", where] += 1
                 for run in _RUN.findall(v) + re.findall(r"\d{6,}", v):
                     d = re.sub(r"\D", "", run)
-                    if d in orig["benregid"]:
+                    # an id inside text or a payload (a whole-value id column is the leak check's matter)
+                    if d in orig["benregid"] and d not in new_ids and run != v.strip():
                         found["benregid", where] += 1
                     if any(d[i:i + 12] in orig["aadhaar"] for i in range(max(0, len(d) - 11))):
                         found["aadhaar", where] += 1

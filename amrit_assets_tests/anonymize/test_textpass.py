@@ -58,9 +58,9 @@ def _setup(conn):
 
 def _resolutions(conn):
     with conn.cursor() as cur:
-        cur.execute("SELECT table_schema, table_name, column_name, column_type, is_nullable FROM information_schema.columns"
+        cur.execute("SELECT table_schema, table_name, column_name, column_type, is_nullable, column_key FROM information_schema.columns"
                     " WHERE table_schema IN ('tp_a', 'tp_b')")
-        cols = [Column(d, t, c, ty, n == "YES") for d, t, c, ty, n in cur.fetchall()]
+        cols = [Column(d, t, c, ty, n == "YES", key=k) for d, t, c, ty, n, k in cur.fetchall()]
     return check_coverage(parse_catalog(CATALOG), cols).resolved
 
 

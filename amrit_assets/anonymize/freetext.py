@@ -77,7 +77,12 @@ class Dictionary:
 class Lookups:
     """What one batch of values needs from the maps: original ids -> new ids, values -> replacements."""
 
-    ids: dict[int, tuple[str, int]] = field(default_factory=dict)  # old id -> (kind, new id)
+    ids: dict[int, tuple[str, int]] = field(default_factory=dict)  # old id -> (kind, new id), for free text
+    by_kind: dict[tuple[str, int], int] = field(default_factory=dict)  # (kind, old id) -> new id, for JSON keys
+
+    def __post_init__(self) -> None:
+        if self.ids and not self.by_kind:
+            self.by_kind = {(k, old): new for old, (k, new) in self.ids.items()}
     values: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, original) -> replacement
 
 
@@ -90,6 +95,11 @@ _DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
 _EMAIL_SPELLED = re.compile(rf"[\w.%+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.I)
 # A digit run: digits with up to two separators between groups, an optional +, ( before.
 _DIGITS = re.compile(r"(?<![\w])\+?\(?\d(?:[ .\-/()]{0,2}\d)*\)?")
+
+
+def digit_runs(text: str) -> list[str]:
+    """The digits of every digit run, as ``scrub_identifiers`` sees them (to look ids up per batch)."""
+    return [re.sub(r"\D", "", m.group(0)) for m in _DIGITS.finditer(text)]
 
 
 def _digit_placeholder(run: str, ids: dict[int, tuple[str, int]]) -> str | None:
@@ -311,9 +321,9 @@ class JsonScrubber:
         if strategy == "username":
             return username_pseudonym(self.key, s)
         if strategy in ("benregid", "beneficiary_id") and s.strip().isdigit():
-            hit = lk.ids.get(int(s))
+            hit = lk.by_kind.get((strategy, int(s)))
             if hit is not None:
-                return hit[1] if isinstance(v, int) else str(hit[1])
+                return hit if isinstance(v, int) else str(hit)
             return None  # not a known id of anybody: nothing to point at
         if strategy in ("phone", "aadhaar"):
             repl = lk.values.get((strategy, s))

@@ -18,12 +18,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from amrit_assets.anonymize.freetext import Dictionary, JsonScrubber, Lookups, load_dictionary, parse_keys, scrub_free_text, tokens_of
+from amrit_assets.anonymize.freetext import Dictionary, JsonScrubber, Lookups, digit_runs, load_dictionary, parse_keys, scrub_free_text, tokens_of
 from amrit_assets.anonymize.strategies import WORK_DB
 
 BATCH = 2000
 TEXT_STRATEGIES = ("scrub_text", "scrub_json")
-_NUMBERS = re.compile(r"\d(?:[ .\-/()]{0,2}\d)*")
 _JSON_SHORT = re.compile(r'"([^"\\]{1,40})"|:\s*(-?\d+)')
 
 
@@ -53,8 +52,7 @@ def _lookups(cur, values: Iterable[str], json_values: bool) -> Lookups:
     runs: set[int] = set()
     short: set[str] = set()
     for v in values:
-        for m in _NUMBERS.findall(v):
-            d = re.sub(r"\D", "", m)
+        for d in digit_runs(v):
             if 5 <= len(d) <= 19:
                 runs.add(int(d))
         if json_values:
@@ -63,7 +61,9 @@ def _lookups(cur, values: Iterable[str], json_values: bool) -> Lookups:
     if runs:
         marks = ",".join(["%s"] * len(runs))
         cur.execute(f"SELECT old_id, kind, new_id FROM {WORK_DB}.id_map WHERE kind IN ('benregid', 'beneficiary_id') AND old_id IN ({marks})", tuple(runs))
-        lk.ids = {int(o): (k, int(n)) for o, k, n in cur.fetchall()}
+        found = cur.fetchall()
+        lk.ids = {int(o): (k, int(n)) for o, k, n in found}
+        lk.by_kind = {(k, int(o)): int(n) for o, k, n in found}
     if short:
         marks = ",".join(["%s"] * len(short))
         cur.execute(f"SELECT kind, orig, repl FROM {WORK_DB}.value_map WHERE kind IN ('phone', 'aadhaar') AND orig IN ({marks})", tuple(short))

@@ -371,33 +371,26 @@ def name_and_place_columns(resolutions: Iterable) -> tuple[list[tuple[str, str, 
 def build_name_dictionary(conn, resolutions: Iterable, batch: int = 5000) -> dict[str, int]:
     """(Re)build ``name_token`` from the distinct values of every name column of the staged databases.
 
-    Streams each column's distinct values in batches (bounded memory on both sides); tokens of kept
-    place names are marked ``is_place``. Returns counts for metadata."""
+    Each column's distinct values are streamed (an unbuffered cursor, ``batch`` rows at a time: one
+    pass over the column, memory bounded by the distinct tokens, which the text pass holds anyway);
+    tokens of kept place names are marked ``is_place``. Returns counts for metadata."""
+    import pymysql.cursors
+
     names, places = name_and_place_columns(resolutions)
+    tokens: dict[str, set[str]] = {"is_name": set(), "is_place": set()}
+    for flag, cols in (("is_name", names), ("is_place", places)):
+        for db, table, column in cols:
+            with conn.cursor(pymysql.cursors.SSCursor) as cur:
+                cur.execute(f"SELECT DISTINCT CAST(`{column}` AS CHAR CHARACTER SET utf8mb4) FROM `{db}`.`{table}` WHERE `{column}` IS NOT NULL")
+                while rows := cur.fetchmany(batch):
+                    tokens[flag].update(t[:64] for (v,) in rows for t in tokens_of(v))
     with conn.cursor() as cur:
         for ddl in DICTIONARY_DDL:
             cur.execute(ddl)
-        for flag, cols in (("is_name", names), ("is_place", places)):
-            for db, table, column in cols:
-                _stream_tokens(cur, db, table, column, flag, batch)
-        cur.execute(f"SELECT SUM(is_name), SUM(is_place) FROM {WORK_DB}.name_token")
-        n_names, n_places = cur.fetchone()
-    return {"name_columns": len(names), "name_tokens": int(n_names or 0), "place_columns": len(places), "place_tokens": int(n_places or 0)}
-
-
-def _stream_tokens(cur, db: str, table: str, column: str, flag: str, batch: int) -> None:
-    c = f"CAST(`{column}` AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin"
-    last = ""
-    while True:
-        cur.execute(f"SELECT DISTINCT {c} v FROM `{db}`.`{table}` WHERE {c} > %s ORDER BY v LIMIT {batch}", (last,))
-        values = [r[0] for r in cur.fetchall()]
-        if not values:
-            return
-        last = values[-1]
-        tokens = sorted({t[:64] for v in values for t in tokens_of(v)})
-        if tokens:
-            sql = f"INSERT INTO {WORK_DB}.name_token (token, {flag}) VALUES (%s, 1) ON DUPLICATE KEY UPDATE {flag} = 1"
-            cur.executemany(sql, [(t,) for t in tokens])
+        rows = [(t, int(t in tokens["is_name"]), int(t in tokens["is_place"])) for t in sorted(tokens["is_name"] | tokens["is_place"])]
+        for i in range(0, len(rows), batch):
+            cur.executemany(f"INSERT INTO {WORK_DB}.name_token (token, is_name, is_place) VALUES (%s, %s, %s)", rows[i : i + batch])
+    return {"name_columns": len(names), "name_tokens": len(tokens["is_name"]), "place_columns": len(places), "place_tokens": len(tokens["is_place"])}
 
 
 def load_dictionary(conn) -> Dictionary:

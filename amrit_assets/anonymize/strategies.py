@@ -357,7 +357,14 @@ def validate_params(name: str, params: dict[str, str]) -> None:
             raise StrategyError(f"{name}({key}=...) must be a whole number, not {value!r}")
         if key == "by" and not re.fullmatch(r"[A-Za-z0-9_]+", value):
             raise StrategyError(f"{name}(by=...) must name a column of the same table, not {value!r}")
-        if key == "keys" and not re.fullmatch(r"[A-Za-z0-9_|:-]+", value):
-            raise StrategyError(f"{name}(keys=...) lists key:strategy pairs separated by |, not {value!r}")
+        if key == "keys":
+            from amrit_assets.anonymize.freetext import parse_keys  # freetext imports this module
+
+            if not re.fullmatch(r"[A-Za-z0-9_|:-]+", value):
+                raise StrategyError(f"{name}(keys=...) lists key:strategy pairs separated by |, not {value!r}")
+            try:
+                parse_keys(value)
+            except ValueError as e:
+                raise StrategyError(str(e)) from None
         if key == "names" and not re.fullmatch(r"[A-Za-z0-9_|]+", value):
             raise StrategyError(f"{name}(names=...) lists columns of the same table separated by |, not {value!r}")

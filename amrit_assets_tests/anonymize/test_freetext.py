@@ -142,3 +142,11 @@ def test_a_pseudonym_never_equals_the_rows_own_original_names():
     plain = pseudonym(KEY, "first", "Ramesh")
     other = pseudonym(KEY, "first", "Ramesh", frozenset(tokens_of(plain)))
     assert other != plain and tokens_of(other).isdisjoint(tokens_of(plain))
+
+
+def test_the_catalog_refuses_a_json_key_mapped_to_an_unknown_strategy():
+    from amrit_assets.anonymize.strategies import StrategyError, validate_params
+
+    validate_params("scrub_json", {"keys": "caseNote:text|guardian:name:full"})
+    with pytest.raises(StrategyError, match="not one of"):
+        validate_params("scrub_json", {"keys": "caseNote:shred"})

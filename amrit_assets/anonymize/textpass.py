@@ -116,7 +116,8 @@ def _json(key: bytes, d: Dictionary, params: dict[str, str]) -> JsonScrubber:
 def _temp_table(cur, key_type: str, cols: list[ColumnScrub]) -> None:
     cur.execute(f"DROP TEMPORARY TABLE IF EXISTS {WORK_DB}.scrub_batch")
     values = ", ".join(f"v{i} {'LONGBLOB' if c.is_blob else 'LONGTEXT CHARACTER SET utf8mb4'} NULL" for i, c in enumerate(cols))
-    cur.execute(f"CREATE TEMPORARY TABLE {WORK_DB}.scrub_batch (k {key_type} NOT NULL PRIMARY KEY, {values})")
+    # utf8mb4: a text key converts to and from any column character set (most keys are integers)
+    cur.execute(f"CREATE TEMPORARY TABLE {WORK_DB}.scrub_batch (k {key_type} NOT NULL PRIMARY KEY, {values}) DEFAULT CHARSET=utf8mb4")
 
 
 def _scrub_rows(rows: list[tuple], cols: list[ColumnScrub], lk: Lookups, d: Dictionary) -> tuple[list[tuple], int]:

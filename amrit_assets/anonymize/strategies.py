@@ -331,7 +331,9 @@ STRATEGIES: dict[str, Strategy] = {
         _s("date_shift", {"days", "by"}, _date_shift, doc="shift back by a keyed per-person offset"),
         _s("geo", {"decimals"}, _geo, doc="jittered and rounded coordinates"),
         _s("ip", set(), _ip, doc="10.x.x.x keyed address"),
-        _s("scrub_text", {"names"}, _scrub_text, doc="free text/JSON with ids, contacts and the row's names removed"),
+        _s("scrub_text", {"names"}, _scrub_text, doc="free text: every known person's name, ids and contacts in any writing removed"),
+        # Written by the streaming pass (anonymize.textpass), not by the UPDATE: its regexes would break JSON.
+        _s("scrub_json", {"keys"}, None, doc="JSON parsed: values replaced per key (keys=k:strategy|...), other text scrubbed"),
         _s("replace_text", {"value"}, _replace_text, doc="fixed text"),
         _s("media", set(), _media, doc="photos, signatures, biometrics, document paths: neutral placeholder"),
         _s("credential", {"use"}, _credential, doc="passwords, OTPs, tokens: NULL or the configured UAT value"),
@@ -354,5 +356,14 @@ def validate_params(name: str, params: dict[str, str]) -> None:
             raise StrategyError(f"{name}({key}=...) must be a whole number, not {value!r}")
         if key == "by" and not re.fullmatch(r"[A-Za-z0-9_]+", value):
             raise StrategyError(f"{name}(by=...) must name a column of the same table, not {value!r}")
+        if key == "keys":
+            from amrit_assets.anonymize.freetext import parse_keys  # freetext imports this module
+
+            if not re.fullmatch(r"[A-Za-z0-9_|:-]+", value):
+                raise StrategyError(f"{name}(keys=...) lists key:strategy pairs separated by |, not {value!r}")
+            try:
+                parse_keys(value)
+            except ValueError as e:
+                raise StrategyError(str(e)) from None
         if key == "names" and not re.fullmatch(r"[A-Za-z0-9_|]+", value):
             raise StrategyError(f"{name}(names=...) lists columns of the same table separated by |, not {value!r}")

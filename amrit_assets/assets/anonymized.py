@@ -7,6 +7,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from amrit_assets.anonymize.compile import plan_database
 from amrit_assets.common.keys import fingerprint, set_session_keys
 from amrit_assets.common.resolve import resolve_live
+from amrit_assets.anonymize.textpass import scrub_database
 from amrit_assets.catalog.coverage import catalog_hash
 from amrit_assets.assets.state import mark_anonymized, require_original
 from amrit_assets.checks.guard import require_checks_passed
@@ -32,7 +33,8 @@ def anonymized(
     conn = workspace.connect()
     require_original(conn, db)
     resolutions = resolve_live(conn, catalog, (db,))
-    plans = plan_database(db, resolutions, on_update_columns(conn, db), unique_columns(conn, db))
+    on_update = on_update_columns(conn, db)
+    plans = plan_database(db, resolutions, on_update, unique_columns(conn, db))
     with conn.cursor() as cur:
         set_session_keys(cur, key, settings.uat_credential or None)
     start = time.monotonic()
@@ -41,6 +43,8 @@ def anonymized(
     strategy_columns: dict[str, int] = {}
     with triggers_suspended(conn, db) as suspended, conn.cursor() as cur:
         cur.execute("SET SESSION FOREIGN_KEY_CHECKS = 0")
+        # Free text and JSON first, by the name dictionary and the maps; the UPDATEs then read what it left.
+        text_stats = scrub_database(conn, db, resolutions, key, on_update)
         for plan in plans:
             for strategy in plan.columns.values():
                 strategy_columns[strategy] = strategy_columns.get(strategy, 0) + 1
@@ -56,7 +60,8 @@ def anonymized(
     mark_anonymized(conn, db, context.run.run_id)
     conn.close()
     seconds = time.monotonic() - start
-    context.log.info(f"anonymized {db}: {tables_changed} tables, {rows_changed} rows changed in {seconds:.1f}s")
+    context.log.info(f"anonymized {db}: {tables_changed} tables, {rows_changed} rows changed in {seconds:.1f}s"
+                     f" (free text and JSON: {text_stats['text_rows_read']} rows in {text_stats['text_seconds']:.1f}s)")
     return MaterializeResult(
         metadata={
             "database": db,
@@ -67,6 +72,7 @@ def anonymized(
             "catalog": catalog.source,
             "catalog_sha256": catalog_hash(catalog),
             "key_fingerprint": fingerprint(key),
+            **text_stats,
             "seconds": round(seconds, 2),
         }
     )

@@ -8,6 +8,7 @@ import time
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
+from amrit_assets.anonymize.freetext import build_name_dictionary
 from amrit_assets.anonymize.maps import build_maps, map_columns
 from amrit_assets.anonymize.pools import build_pools
 from amrit_assets.common.resolve import resolve_live
@@ -39,6 +40,7 @@ def benregid_mapping(
     id_cols, value_cols = map_columns(resolutions)
     pools = build_pools(conn)
     stats = build_maps(conn, key, id_cols, value_cols)
+    dictionary = build_name_dictionary(conn, resolutions)  # every person's name tokens, for free text
     baselines = record_baselines(conn, DATABASES, resolutions)
     with conn.cursor() as cur:  # every database is staged and original: the leak check's fingerprints
         set_session_keys(cur, key)
@@ -53,6 +55,7 @@ def benregid_mapping(
     metadata.update({f"pool_{name}": n for name, n in pools.items()})
     metadata.update(baselines)
     metadata.update(fingerprints)
+    metadata.update(dictionary)
     metadata["bijection_proved"] = all(s["distinct_in"] == s["distinct_out"] for s in stats.values())
     metadata["seconds"] = round(time.monotonic() - start, 2)
     return MaterializeResult(metadata=metadata)

@@ -51,7 +51,7 @@ def expectation(strategy: str) -> str | None:
         return SCRUB
     if strategy in STRATEGIES and STRATEGIES[strategy].compile is not None:
         return CHANGED
-    return None  # derived (views), truncate (the table is emptied)
+    return None  # derived (views), truncate (the table is emptied), scrub_json (written by the text pass)
 
 
 @dataclass

@@ -129,7 +129,7 @@ _TEXT = {"text"}
 # Which type classes a strategy's SQL can write correctly. Digits-only replacements need BIGINT when
 # numeric (10+ digits overflow INT); ids keep their digit count, so they need BIGINT too.
 FITTING_TYPES: dict[str, set[str]] = {
-    "name": _TEXT, "address": _TEXT, "email": _TEXT, "username": _TEXT, "scrub_text": _TEXT,
+    "name": _TEXT, "address": _TEXT, "email": _TEXT, "username": _TEXT, "scrub_text": _TEXT, "scrub_json": _TEXT,
     "replace_text": _TEXT, "pan": _TEXT, "ifsc": _TEXT, "abha_address": _TEXT, "ip": _TEXT,
     "media": {"text", "blob"},
     "phone": {"text", "bigint"}, "aadhaar": {"text", "bigint"}, "abha_number": {"text", "bigint"},

@@ -1323,6 +1323,71 @@ def _as_int_col(col: Column, vals: list[str]) -> list[str]:
     return out
 
 
+# ---- hard cases for the scrubber (issue 9): what real remarks and payloads hold ------------------
+
+HARD_FLAVORS = ("remark", "reason", "advice", "complaint", "source", "insurer")  # typed text, not picked from a list
+
+
+def phone_writing(rng: random.Random, d: str) -> str:
+    """A 10-digit mobile as staff write it: grouped, dotted, slashed, in parentheses, with +91/91/0."""
+    return rng.choice((
+        d, f"{d[:5]} {d[5:]}", f"{d[:5]}-{d[5:]}", f"{d[:3]}.{d[3:6]}.{d[6:]}", f"({d[:3]}) {d[3:6]} {d[6:]}",
+        f"+91 {d}", f"+91-{d[:5]}-{d[5:]}", f"91 {d[:5]} {d[5:]}", f"0{d}", f"{d[:3]}/{d[3:6]}/{d[6:]}", f"+91({d[:5]}){d[5:]}",
+    ))
+
+
+def aadhaar_writing(rng: random.Random, a: str) -> str:
+    return rng.choice((a, f"{a[:4]} {a[4:8]} {a[8:]}", f"{a[:4]}.{a[4:8]}.{a[8:]}", f"{a[:4]}-{a[4:8]}-{a[8:]}", f"{a[:4]}/{a[4:8]}/{a[8:]}"))
+
+
+def email_spelled(rng: random.Random, first: str, last: str) -> str:
+    f, la = re.sub("[^a-z]", "", first.lower()), re.sub("[^a-z]", "", last.lower())
+    return rng.choice((f"{f} at gmail dot com", f"{f}.{la} [at] yahoo [dot] co [dot] in", f"{f}{la} (at) rediffmail (dot) com",
+                       f"{f} AT gmail DOT com"))
+
+
+def _is_mobile(v: str) -> bool:
+    return re.fullmatch(r"[6-9][0-9]{9}", v) is not None
+
+
+def hard_case(rng: random.Random, w: "World", who: int) -> str:
+    """A clause appended to about one remark in three: another beneficiary's or a staff member's name
+    (any case), the person's identifiers in another writing, a spelled-out e-mail; '' otherwise."""
+    b, roll = w.bens, rng.random()
+    other = b.get("full")[rng.randrange(b.n)]
+    if roll < 0.10:
+        return f"; neighbour {other} informed"
+    if roll < 0.14:
+        return f"; ASHA {w.staff.get('full')[rng.randrange(w.staff.n)]} visited"
+    if roll < 0.17:
+        return f"; relative {rng.choice((other.upper(), other.lower()))} accompanied"
+    phone = b.get("phone")[who] if 0 <= who < b.n else NULL
+    if roll < 0.24 and _is_mobile(phone):
+        return f"; alt no {phone_writing(rng, phone)}"
+    aadhaar = b.get("aadhaar_any")[who] if 0 <= who < b.n else NULL
+    if roll < 0.28 and re.fullmatch(r"[0-9]{12}", aadhaar):
+        return f"; Aadhaar {aadhaar_writing(rng, aadhaar)}"
+    if roll < 0.31 and 0 <= who < b.n:
+        return f"; mail {email_spelled(rng, b.get('first')[who], b.get('last')[who])}"
+    if roll < 0.33 and 0 <= who < b.n:
+        return f"; regid {b.get('regid')[who]}"
+    return ""
+
+
+def payload_extra(rng: random.Random, w: "World", regid: str, phone: str, aadhaar: str) -> str:
+    """More keys in about half the payloads: a family member's and a neighbour's names, the phone and
+    Aadhaar written otherwise, a free-text remark naming people, a nested list of related ids."""
+    if rng.random() < 0.5:
+        return ""
+    b = w.bens
+    other, kin = b.get("full")[rng.randrange(b.n)], b.get("full")[rng.randrange(b.n)]
+    related = b.get("regid")[rng.randrange(b.n)]
+    alt = phone_writing(rng, phone) if _is_mobile(phone) else ""
+    aad = aadhaar_writing(rng, aadhaar) if re.fullmatch(r"[0-9]{12}", aadhaar) else ""
+    return (f',"familyHeadName":"{kin}","alternateMobile":"{alt}","aadharNo":"{aad}",'
+            f'"remarks":"visited with {other}, call {alt}","related":[{{"benRegID":{related},"relation":"neighbour"}}]')
+
+
 class Resolver:
     """Turns one column into a generator (and a short description used by ``--explain``)."""
 
@@ -1333,6 +1398,12 @@ class Resolver:
         self.kinds = kinds
         self.rng = ctx.rng
         self.w = ctx.world
+
+    def hard_rng(self, col: Column) -> random.Random:
+        """The hard cases' own RNG, seeded from the world's (so from the seed) and the column, without
+        drawing from the world's stream: adding hard cases leaves every other generated value as it was."""
+        state = self.rng.getstate()[1]
+        return random.Random(f"hard/{state[0]}/{state[-1]}/{self.spec.db}.{self.spec.table}.{col.name}")
 
     # ---- generator factories -------------------------------------------------------------------
 
@@ -1774,6 +1845,8 @@ class Resolver:
 
     def name_rule(self, col: Column) -> str:  # noqa: C901
         n = col.lname
+        if n in ("insname", "sourceofinfo") and col.is_text:
+            return "text:" + {"insname": "insurer", "sourceofinfo": "source"}[n]  # typed: can name a person
         if re.fullmatch(r"(is_?)?deleted|delete_mother", n):
             return "const:0"
         if col.data_type == "bit" or col.column_type.startswith("tinyint(1)"):
@@ -2028,6 +2101,9 @@ class Resolver:
         "diagnosis": (lambda r: r[7],),
         "place": (lambda r: f"CHC {r[5]}", lambda r: f"District Hospital {r[9]}", lambda r: f"PHC {r[5]}"),
         "other": (lambda r: "Others", lambda r: r[3], lambda r: f"Discussed with {r[1]}"),
+        "insurer": (lambda r: "Ayushman Bharat PM-JAY", lambda r: f"Star Health, policy holder {r[6]}", lambda r: "None",
+                    lambda r: f"LIC ({r[0]})"),
+        "source": (lambda r: "ASHA", lambda r: "Self", lambda r: f"Neighbour {r[6]}", lambda r: f"{r[6]}, {r[2]}"),
     }
 
     def free_text(self, flavor: str, col: Column) -> Gen:
@@ -2051,6 +2127,9 @@ class Resolver:
                 NULL if nm == NULL else t((nm, fi, ph, c, d, v, k, dg, c2, di))
                 for t, nm, fi, ph, c, d, v, k, dg, c2, di in zip(which, full, first, phone, comp, days, village, kin, diag, comp2, district)
             ]
+            if flavor in HARD_FLAVORS:
+                hard = self.hard_rng(col)
+                out = [v if v == NULL else v + hard_case(hard, w, i) for v, i in zip(out, f.who)]
             return _fit(col, _sprinkle_nulls(rng, out, 0.08 if col.nullable else 0))
 
         return g
@@ -2066,8 +2145,10 @@ class Resolver:
             aad = _gather(p.get("aadhaar_any") if "aadhaar_any" in p.attrs else p.get("aadhaar"), f.who)
             dob = _gather(p.get("dob"), f.who)
             user = _gather(w.staff.get("username"), f.staff)
+            hard = self.hard_rng(col)
             out = [
-                f'{{"beneficiaryRegID":{r},"firstName":"{a}","lastName":"{b}","phoneNo":"{ph}","aadhaarNo":"{ad}","dob":"{d}","createdBy":"{u}"}}'
+                f'{{"beneficiaryRegID":{r},"firstName":"{a}","lastName":"{b}","phoneNo":"{ph}","aadhaarNo":"{ad}","dob":"{d}","createdBy":"{u}"'
+                + payload_extra(hard, w, r, ph, ad) + "}"
                 if r != NULL
                 else NULL
                 for r, a, b, ph, ad, d, u in zip(regid, first, last, phone, aad, dob, user)

@@ -48,7 +48,7 @@ def _demo(args: argparse.Namespace) -> int:
         if demo.generated_key:
             print("AMRIT_ANON_KEY is not set: using a throwaway key for this demo (a real refresh refuses to run without one)")
         with DagsterInstance.get() as instance:
-            report = run_refresh(instance, build_resources())
+            report = run_refresh(instance, build_resources(), progress=_say, verbose=args.verbose)
         total = time.monotonic() - start
         print("\nrefresh done. seconds per stage (all databases):")
         for step, seconds in sorted(report.stage_seconds.items(), key=lambda kv: -kv[1]):
@@ -71,6 +71,10 @@ def _demo(args: argparse.Namespace) -> int:
             print("the servers stop now; run `amrit-anon demo --ui` to keep them up with the Dagster UI")
     print(f"peak memory: largest server {_peak_mb(resource.RUSAGE_CHILDREN):.0f} MB")
     return 0
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
 
 
 def _peak_mb(who: int) -> float:
@@ -246,7 +250,7 @@ def _run_locked(args: argparse.Namespace, tags: dict[str, str]) -> int:
     print(f"refreshing {', '.join(args.databases)}{'' if args.uat else ' (UAT untouched: --no-uat)'} ...", flush=True)
     with DagsterInstance.get() as instance:
         try:
-            report = run_refresh(instance, build_resources(), args.databases, tags=tags, publish_uat=args.uat)
+            report = run_refresh(instance, build_resources(), args.databases, tags=tags, publish_uat=args.uat, progress=_say, verbose=args.verbose)
         except RefreshFailed as failed:
             _print_runs(instance, failed.report.run_ids if failed.report else [failed.run_id])
             return _failed(str(failed))
@@ -266,6 +270,7 @@ def add_refresh_parser(sub) -> None:
     refresh = sub.add_parser("refresh", help="the real refresh on the servers of AMRIT_* (needs AMRIT_ANON_KEY and DAGSTER_HOME)")
     refresh.add_argument("--databases", type=parse_databases, default="all", help="comma-separated, e.g. db_identity,db_iemr (default: all four)")
     refresh.add_argument("--no-uat", dest="uat", action="store_false", help="dump, anonymize, check and write the anonymized dumps; leave UAT alone")
+    refresh.add_argument("--verbose", action="store_true", help="also print Dagster's DEBUG events")
     refresh.add_argument("--audit-dir", help="also copy the audit report (audit.json, audit.md) here, e.g. for a CI to archive")
 
 
@@ -314,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--data-dir", default=str(ROOT / ".amrit_data" / "demo"))
     demo.add_argument("--ui", action="store_true", help="keep the servers up and start `dagster dev` on them")
     demo.add_argument("--port", type=int, default=3000)
+    demo.add_argument("--verbose", action="store_true", help="also print Dagster's DEBUG events")
     sub.add_parser("catalog", help="check or resolve the catalog (see `amrit-anon catalog --help`)", add_help=False)
     add_refresh_parser(sub)
     pre = sub.add_parser("preflight", help="can a refresh run safely on the servers of AMRIT_*? (exit 1 on any FAIL)")

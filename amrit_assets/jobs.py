@@ -56,7 +56,9 @@ class RefreshConfig(Config):
 def refresh_in_order(context: OpExecutionContext, config: RefreshConfig) -> None:
     from amrit_assets.refresh import run_whole_refresh
 
-    report = run_whole_refresh(context.instance, config.databases, who=f"dagster run {context.run_id}", publish_uat=config.uat)
+    report = run_whole_refresh(
+        context.instance, config.databases, who=f"dagster run {context.run_id}", publish_uat=config.uat, progress=context.log.info
+    )
     context.log.info(f"refresh done: {len(report.run_ids)} runs, {report.stage_seconds.get('wall', 0.0):.0f} s")
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from dagster import AssetKey, DagsterInstance, Definitions
+from dagster import AssetKey, DagsterEventType, DagsterInstance, Definitions
 
 from amrit_assets.failures import STAGE_TAG, describe_run_failure, reason_line
 from amrit_assets.partitions import DATABASES
 
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # Dagster's DEBUG events only with --verbose
 # publish without the UAT restore: the same job, on a subset of its assets
 ANONYMIZE_ONLY = [AssetKey("anonymized"), AssetKey("anonymized_dump")]
 
@@ -54,12 +55,30 @@ def refresh_steps(databases: list[str], publish_uat: bool = True) -> list[Step]:
     )
 
 
+def _rows(instance: DagsterInstance, run_id: str) -> int | None:
+    """Rows the run's materializations report (their ``rows`` metadata), None when none does."""
+    total = None
+    for record in instance.get_records_for_run(run_id=run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records:
+        event = record.event_log_entry.dagster_event
+        rows = event.event_specific_data.materialization.metadata.get("rows") if event else None
+        if rows is not None and isinstance(rows.value, int):
+            total = (total or 0) + rows.value
+    return total
+
+
+def step_line(db: str | None, job: str, seconds: float, rows: int | None, status: str = "ok") -> str:
+    """The CLI's one line per step: database, step, seconds, rows."""
+    return f"{db or 'all databases':18s} {job:11s} {seconds:8.1f}s {'' if rows is None else f'{rows:>12,d} rows':17s} {status}".rstrip()
+
+
 def run_refresh(
     instance: DagsterInstance,
     resources: dict,
     databases: Iterable[str] = DATABASES,
     tags: Mapping[str, str] | None = None,
     publish_uat: bool = True,
+    progress: Callable[[str], None] | None = None,
+    verbose: bool = False,
 ) -> RefreshReport:
     """extract every database, build the mapping once, publish every database, then audit.
 
@@ -67,7 +86,8 @@ def run_refresh(
     one set of names in the Runs page and the timeline), tagged ``amrit/stage`` plus ``tags`` (e.g. who
     triggered it, which the audit reports). ``publish_uat=False`` anonymizes, checks and dumps, and leaves
     UAT (and so the audit of UAT) alone. The gates of all databases run before the first dump; when any
-    fails, the refresh stops there, naming every database whose gate failed.
+    fails, the refresh stops there, naming every database whose gate failed. ``progress`` gets one line per
+    step (database, job, seconds, rows); Dagster's DEBUG events reach the console only when ``verbose``.
     """
     from amrit_assets.assets import REFRESH_ASSETS
     from amrit_assets.checks import ASSET_CHECKS
@@ -91,8 +111,11 @@ def run_refresh(
             asset_selection=subset,
             raise_on_error=False,
             tags={**(tags or {}), STAGE_TAG: job_name},
+            run_config={} if verbose else QUIET,
         )
         report.run_ids.append(result.run_id)
+        if progress:
+            progress(step_line(db, job_name, time.monotonic() - start, _rows(instance, result.run_id), "ok" if result.success else "FAILED"))
         if not result.success:
             # names the failed checks (with their problems) or the root cause, data values masked
             reason = reason_line(describe_run_failure(instance, result.run_id))
@@ -123,11 +146,13 @@ def hold_refresh_lock(who: str) -> contextlib.AbstractContextManager[str | None]
     return refresh_lock(targets, f"{who} {uuid.uuid4().hex[:12]}")
 
 
-def run_whole_refresh(instance: DagsterInstance, databases: Iterable[str], who: str, publish_uat: bool = True) -> RefreshReport:
+def run_whole_refresh(
+    instance: DagsterInstance, databases: Iterable[str], who: str, publish_uat: bool = True, progress: Callable[[str], None] | None = None
+) -> RefreshReport:
     """The refresh under the refresh lock, as the `refresh` job (the UI's one launch) runs it."""
     from amrit_assets.resources import build_resources
     from amrit_assets.resources.refresh_lock import LOCK_TAG
 
     with hold_refresh_lock(who) as token:
         tags = {"amrit/trigger": who, **({LOCK_TAG: token} if token else {})}
-        return run_refresh(instance, build_resources(), list(databases), tags=tags, publish_uat=publish_uat)
+        return run_refresh(instance, build_resources(), list(databases), tags=tags, publish_uat=publish_uat, progress=progress)

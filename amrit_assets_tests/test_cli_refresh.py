@@ -4,6 +4,7 @@ instance (DAGSTER_HOME), a real check failure with its one-line reason, and the 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,7 +54,8 @@ def test_refresh_of_two_databases_lands_in_the_instance_and_uat(demo, tmp_path, 
     env, home = demo
     audit_dir = tmp_path / "audit"
     assert main(["refresh", "--databases", ",".join(SUBSET), "--audit-dir", str(audit_dir)]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     run_ids = _printed_run_ids(out)
     assert len(run_ids) == 3 * len(SUBSET) + 2  # gate, extract and publish per database, mapping, audit
     runs = _runs(home, run_ids)  # a second process opening the same DAGSTER_HOME sees them: so does the UI
@@ -64,6 +66,10 @@ def test_refresh_of_two_databases_lands_in_the_instance_and_uat(demo, tmp_path, 
     assert {r.tags.get("dagster/partition") for r in runs} == {*SUBSET, None}
     assert all(r.tags["amrit/trigger"] == "amrit-anon refresh" and "amrit/refresh" not in r.tags for r in runs)
     assert "seconds per stage:" in out and " uat " in out and " raw_dump " in out
+    # one line per step (database, job, seconds, rows), Dagster's DEBUG events only with --verbose
+    assert re.search(r"^db_iemr\s+publish\s+[\d.]+s\s+[\d,]+ rows\s+ok$", out, re.M), out
+    assert re.search(r"^all databases\s+mapping\s+[\d.]+s", out, re.M), out
+    assert " - DEBUG - " not in captured.err
     report = json.loads((audit_dir / "audit.json").read_text())
     assert (audit_dir / "audit.md").read_text().strip()
     assert report["verdict"]["databases_refreshed"] == SUBSET and report["audit_run"]["run_id"] == run_ids[-1]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from amrit_assets.catalog.cli import main
-from amrit_assets.demo.schema import BASELINE_VERSION, build_from_ddl
+from amrit_assets.demo.schema import BASELINE_VERSIONS, build_from_ddl
 from amrit_assets.partitions import DATABASES
 from amrit_assets.resources.embedded import EmbeddedServer
 from amrit_assets.resources.mysql import ServerAddress, connect
@@ -60,7 +60,7 @@ def test_resolve_from_ddl_finds_the_committed_files_up_to_date(capsys):
 def test_resolve_writes_and_reports_changes(tmp_path: Path, capsys):
     assert main(["resolve", "--from-ddl", "--write", "--out", str(tmp_path), "db_1097_identity"]) == 0
     written = (tmp_path / "db_1097_identity.tsv").read_text()
-    assert f"# @verified db_1097_identity {BASELINE_VERSION}" in written
+    assert f"# @verified db_1097_identity {BASELINE_VERSIONS['db_1097_identity']}" in written
     assert "db_1097_identity.i_beneficiarycontacts.PhoneNum1\tvarchar(25)\tphone" in written
     assert "+ db_1097_identity.i_beneficiarydetails.FirstName" in capsys.readouterr().out
 

@@ -2,7 +2,8 @@
 
 Fail-closed (DESIGN decisions 1 and 9). The gate fails when
 
-* a column of the live schema (a new table, a new column, a view) resolves to no rule, or resolves
+* a column of the live schema (a new table, a new column, a view) resolves to no rule (a type
+  catch-all counts only for columns in the reviewed resolved form, see ``Catalog.resolve``), or resolves
   to a strategy that no longer fits it (its type changed) — with the list, the Flyway version that
   introduced each one when that can be known, and a stub of suggested catalog lines; or
 * the database's Flyway version is not the one the catalog was ``@verified`` against — so a refresh

@@ -21,6 +21,7 @@ from amrit_assets.assets import REFRESH_ASSETS
 from amrit_assets.catalog.coverage import catalog_hash
 from amrit_assets.checks import ASSET_CHECKS
 from amrit_assets.demo.environment import demo_environment
+from amrit_assets.demo.schema import BASELINE_VERSIONS
 from amrit_assets.jobs import EXTRACT
 from amrit_assets.lineage import format_trace, trace
 from amrit_assets.partitions import DATABASES
@@ -80,7 +81,7 @@ def test_audit_report_is_written_as_json_and_markdown(refreshed, audit):
     for db in DATABASES:
         entry = audit.json["databases"][db]
         assert entry["refreshed"] and entry["lineage_ok"], db
-        assert entry["schema_version"] == entry["catalog_verified_version"] == "1"
+        assert entry["schema_version"] == entry["catalog_verified_version"] == BASELINE_VERSIONS[db]
         assert set(entry["stage_seconds"]) == {"uat", "anonymized_dump", "anonymized", "staging", "raw_dump", "source_schema"}
     assert audit.json["catalog"]["sha256"] == catalog_hash(RefreshSettings().catalog())
     assert audit.json["key_fingerprint"] == fingerprint(refreshed.key.encode())
@@ -131,7 +132,7 @@ def test_trace_links_uat_back_to_the_raw_dump(refreshed):
     dump = n["anonymized_dump"]["metadata"]
     assert file_sha256(Path(dump["path"])) == dump["sha256"] == n["uat"]["metadata"]["dump_sha256"] == n["anonymized_dump"]["file_sha256"]
     raw = n["raw_dump"]["metadata"]
-    assert file_sha256(Path(raw["path"])) == raw["sha256"] and raw["schema_version"] == "1"
+    assert file_sha256(Path(raw["path"])) == raw["sha256"] and raw["schema_version"] == BASELINE_VERSIONS["db_iemr"]
     assert {c["check"]: c["passed"] for c in n["anonymized"]["checks"]} == {
         "zero_pii_leaks": True, "zero_new_orphans": True, "row_counts_preserved": True, "unique_indexes_hold": True}
     assert [c["passed"] for c in n["source_schema"]["checks"]] == [True]

@@ -1,9 +1,11 @@
 """Catalog coverage from the command line, for DBAs and CI.
 
 ``check`` connects to any MySQL-compatible server and fails (exit 1) unless every column of the
-given databases resolves, listing each unresolved column with a stub to paste. ``resolve``
-regenerates ``sql/catalog/resolved/<db>.tsv`` (from the project's DDL or a server) and prints what
-changed. Passwords come only from an environment variable, never from the command line, where
+given databases resolves and each database's Flyway version is the catalog's ``@verified`` one (as
+the schema gate decides), listing each unresolved column with a stub to paste. ``resolve``
+regenerates the resolved form ``resolved/<db>.tsv`` beside the catalog in use (or in ``--out``) from
+the project's DDL or a server, and prints what changed: writing it is how columns that only a type
+catch-all decides become reviewed. Passwords come only from an environment variable, never from the command line, where
 ``ps`` and shell history would show them. Exit codes: 0 covered, 1 not covered (unresolved
 columns or catalog errors), 2 the catalog or the server could not be read.
 
@@ -27,12 +29,12 @@ from amrit_assets.catalog.coverage import (
     resolved_form,
     suggest_strategy,
 )
-from amrit_assets.catalog.model import Catalog, CatalogError, Column, load_catalog
+from amrit_assets.catalog.gate import highest_version, read_flyway_history, version_problem
+from amrit_assets.catalog.model import Catalog, CatalogError, Column, load_catalog, resolved_dir
 from amrit_assets.partitions import DATABASES
 from amrit_assets.paths import CATALOG_DIR, SCHEMA_DIR
 from amrit_assets.resources.mysql import ServerAddress, ServerConnectionError, connect
 
-RESOLVED_DIR = CATALOG_DIR / "resolved"
 DEFAULT_PASSWORD_ENV = "AMRIT_CHECK_PASSWORD"
 
 
@@ -57,16 +59,21 @@ def _parser() -> argparse.ArgumentParser:
     common(check)
     check.add_argument("databases", nargs="+", metavar="DB")
 
-    resolve = sub.add_parser("resolve", help="regenerate sql/catalog/resolved/<db>.tsv and print what changed")
+    resolve = sub.add_parser("resolve", help="regenerate resolved/<db>.tsv beside the catalog and print what changed")
     common(resolve)
     resolve.add_argument("--from-ddl", action="store_true", help="read columns from sql/schema/*.sql instead of a server")
     resolve.add_argument("--write", action="store_true", help="write the files (default: only print the differences)")
-    resolve.add_argument("--out", type=Path, default=RESOLVED_DIR, help=argparse.SUPPRESS)
+    resolve.add_argument("--out", type=Path, metavar="DIR", help="write the resolved forms here (default: resolved/ beside --catalog)")
     resolve.add_argument("databases", nargs="*", metavar="DB", default=list(DATABASES))
     return p
 
 
 def _server_columns(args: argparse.Namespace, databases: list[str]) -> list[Column]:
+    return _read_server(args, databases)[0]
+
+
+def _read_server(args: argparse.Namespace, databases: list[str]) -> tuple[list[Column], dict[str, str | None]]:
+    """The databases' columns and their Flyway versions (None: no applied versioned migration)."""
     addr = ServerAddress(args.host, args.port, args.user, os.environ.get(args.password_env, ""), args.socket)
     conn = connect(addr, databases[0])
     try:
@@ -79,7 +86,8 @@ def _server_columns(args: argparse.Namespace, databases: list[str]) -> list[Colu
         missing = [db for db in databases if db not in present]
         if missing:
             raise ServerConnectionError(f"database(s) {', '.join(missing)} do not exist on {args.socket or f'{args.host}:{args.port}'}")
-        return columns_from_server(conn, databases)
+        versions = {db: highest_version(m.version for m in read_flyway_history(conn, db) or []) for db in databases}
+        return columns_from_server(conn, databases), versions
     finally:
         conn.close()
 
@@ -96,9 +104,18 @@ def _print_failures(report: CoverageReport) -> None:
 
 
 def _check(args: argparse.Namespace, catalog: Catalog) -> int:
-    report = check_coverage(catalog, _server_columns(args, args.databases))
+    columns, versions = _read_server(args, args.databases)
+    report = check_coverage(catalog, columns)
+    problems = []
+    for db in args.databases:
+        unresolved = sum(c.db == db for c in report.unresolved)
+        problem = version_problem(db, versions[db], catalog.verified.get(db), catalog.source, unresolved)
+        verdict = f"NOT VERIFIED: {problem}" if problem else f"verified ({catalog.verified.get(db)})"
+        print(f"{db} at Flyway version {versions[db] or 'unknown'}: {verdict}")
+        problems += [problem] if problem else []
     if not report.ok:
         _print_failures(report)
+    if not report.ok or problems:
         return 1
     print(f"OK: {report.summary()}")
     return 0
@@ -107,13 +124,15 @@ def _check(args: argparse.Namespace, catalog: Catalog) -> int:
 def _resolve(args: argparse.Namespace, catalog: Catalog) -> int:
     databases = list(args.databases)
     columns = columns_from_ddl(SCHEMA_DIR, databases) if args.from_ddl else _server_columns(args, databases)
-    report = check_coverage(catalog, columns)
+    # Writing the resolved form is the review of what the type catch-alls take: they take every column here.
+    report = check_coverage(catalog.without_review(), columns)
     if not report.ok:
         _print_failures(report)
         return 1
+    out = args.out or resolved_dir(args.catalog)
     changed = False
     for db in databases:
-        path = args.out / f"{db}.tsv"
+        path = out / f"{db}.tsv"
         new = resolved_form(report, db)
         old = path.read_text() if path.exists() else ""
         diff = diff_resolved(old, new)

@@ -2,7 +2,8 @@
 
 Fail-closed (DESIGN decisions 1 and 9). The gate fails when
 
-* a column of the live schema (a new table, a new column, a view) resolves to no rule, or resolves
+* a column of the live schema (a new table, a new column, a view) resolves to no rule (a type
+  catch-all counts only for columns in the reviewed resolved form, see ``Catalog.resolve``), or resolves
   to a strategy that no longer fits it (its type changed) — with the list, the Flyway version that
   introduced each one when that can be known, and a stub of suggested catalog lines; or
 * the database's Flyway version is not the one the catalog was ``@verified`` against — so a refresh
@@ -21,9 +22,10 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from amrit_assets.catalog.coverage import check_coverage, suggest_strategy
-from amrit_assets.catalog.model import Catalog, Column
+from amrit_assets.catalog.model import Catalog, Column, resolved_dir
 from amrit_assets.flyway import is_numeric_version, parse_version
 
 # --- Flyway versions --------------------------------------------------------------------------------
@@ -185,11 +187,17 @@ def dropped_names(catalog: Catalog, db: str, columns: Sequence[Column]) -> list[
 
 # --- the verdict ------------------------------------------------------------------------------------
 
-REVERIFY = (
-    "Re-verify: decide every new column in {source} (the stub is a starting point), set '@verified {db} {version}' there, "
-    "then run `amrit-anon catalog resolve --write` against the source (read-only user; see README) and review the diff "
-    "of sql/catalog/resolved/{db}.tsv."
-)
+def reverify(db: str, version: str, source: str, new_columns: int) -> str:
+    """What to do to verify ``db`` at ``version``; names the stub only when there is one."""
+    first = (
+        f"decide every unresolved column in {source} (the stub above is a starting point)"
+        if new_columns
+        else f"no column is unresolved, but review the migrations up to {version} for columns whose meaning changed"
+    )
+    return (
+        f"Re-verify: {first}, set '@verified {db} {version}' in {source}, then run `amrit-anon catalog resolve --write` "
+        f"against the source (read-only user; see README) and review the diff of {resolved_dir(Path(source))}/{db}.tsv."
+    )
 
 
 @dataclass
@@ -255,7 +263,10 @@ class GateVerdict:
         """The full verdict for a person: what failed, where it came from, and what to do."""
         lines = [self.headline()]
         if self.unresolved:
-            lines.append("Unresolved columns (a refresh would copy them unanonymized, so it stops):")
+            lines.append(
+                "Unresolved columns: no rule decides them, or only a type catch-all would and they are not in the "
+                "reviewed resolved form (a refresh would copy them unanonymized, so it stops):"
+            )
             lines += [f"  {c.qualified} {c.column_type or '(view)'}  introduced by {self.introduced.get(c.qualified, 'unknown')}" for c in self.unresolved]
             lines.append(self.stub().rstrip())
         if self.changed:
@@ -287,12 +298,12 @@ class GateVerdict:
         }
 
 
-def version_problem(db: str, live: str | None, verified: str | None, catalog_source: str) -> str | None:
+def version_problem(db: str, live: str | None, verified: str | None, catalog_source: str, new_columns: int = 0) -> str | None:
     """Why the live Flyway version is not one the catalog was verified against, or None if it is."""
     if verified is None:
         return (
             f"the catalog has no '@verified {db} <version>' line, so no schema version of {db} is verified. "
-            + REVERIFY.format(db=db, version=live or "<version>", source=catalog_source)
+            + reverify(db, live or "<version>", catalog_source, new_columns)
         )
     if live is None:
         return (
@@ -301,8 +312,8 @@ def version_problem(db: str, live: str | None, verified: str | None, catalog_sou
             "(or record its baseline version) on the source."
         )
     if not same_version(live, verified):
-        return f"{db} is at Flyway version {live}, but the catalog was verified against {verified}. " + REVERIFY.format(
-            db=db, version=live, source=catalog_source
+        return f"{db} is at Flyway version {live}, but the catalog was verified against {verified}. " + reverify(
+            db, live, catalog_source, new_columns
         )
     return None
 
@@ -337,7 +348,9 @@ def evaluate_gate(
         introduced=introduced_by(report.unresolved, applied, verified, migration_files),
         changed=list(report.param_errors),
         dropped=dropped_names(catalog, db, own),
-        version_problem=version_problem(db, live, verified, catalog.source) if require_verified_version else None,
+        version_problem=(
+            version_problem(db, live, verified, catalog.source, len(report.unresolved)) if require_verified_version else None
+        ),
     )
 
 

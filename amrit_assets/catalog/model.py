@@ -11,6 +11,10 @@ Format (``sql/catalog/amrit.catalog``), one statement per line, ``#`` starts a c
 A selector is ``db.table.column`` with case-insensitive globs, optionally ``:type-glob`` on the
 column type. The first rule that matches a column wins, so exact overrides go above patterns.
 Every column must resolve; one that does not is an error (fail-closed), never a silent ``keep``.
+
+The type catch-alls at the end (``*.*.*:<type>``) only cover columns that were reviewed: those in the
+resolved form beside the catalog (``resolved/<db>.tsv``), with the same kind of type. A new BIGINT
+or DATE column that only a catch-all would take is unresolved, like a new text column.
 """
 
 from __future__ import annotations
@@ -99,6 +103,16 @@ class Catalog:
     verified: dict[str, str] = field(default_factory=dict)
     source: str = "<memory>"
     text: str = ""
+    # Reviewed columns ({lower-case db.table.column: normalized type}) the type catch-alls may take;
+    # None (catalog text without its resolved form, e.g. in unit tests) lets them take any column.
+    reviewed: dict[str, str] | None = None
+
+    def without_review(self) -> Catalog:
+        """The same rules with catch-alls taking every column: what ``resolve --write`` proposes for review."""
+        return Catalog(self.rules, self.inherits, self.verified, self.source, self.text, None)
+
+    def is_reviewed(self, col: Column) -> bool:
+        return self.reviewed is None or self.reviewed.get(col.qualified.lower()) == normalized_type(col.column_type)
 
     def parent_of(self, db: str, table: str) -> str | None:
         for inh in self.inherits:
@@ -117,8 +131,8 @@ class Catalog:
                 if _glob(col.column, rule.column) and (rule.type_glob is None or _glob(col.column_type, rule.type_glob)):
                     best = (i, rule, via_parent)
                     break
-        if best is None:
-            return None
+        if best is None or (is_type_catch_all(best[1]) and not self.is_reviewed(col)):
+            return None  # only a type catch-all matches, and nobody reviewed this column: fail closed
         return Resolution(col, best[1].strategy, dict(best[1].params), best[1], via_parent=best[2])
 
     def _table_rules(self, db: str, table: str) -> tuple[dict[str, list[_Indexed]], list[_Indexed]]:
@@ -175,6 +189,19 @@ def _is_wild(pattern: str) -> bool:
 
 def _is_catch_all(rule: Rule) -> bool:
     return rule.table == "*" and rule.column == "*"
+
+
+def is_type_catch_all(rule: Rule) -> bool:
+    """``*.*.*`` (with or without a type): decides by type alone, knowing nothing of the column."""
+    return rule.db == "*" and _is_catch_all(rule)
+
+
+_INT_WIDTH = re.compile(r"^((?:tiny|small|medium|big)?int)\(\d+\)")
+
+
+def normalized_type(column_type: str) -> str:
+    """The type as MySQL 8 and MariaDB both report it: lower case, no integer display width."""
+    return _INT_WIDTH.sub(r"\1", column_type.strip().lower())
 
 
 @functools.lru_cache(maxsize=None)
@@ -248,14 +275,27 @@ def parse_catalog(text: str, source: str = "<memory>") -> Catalog:
     return Catalog(rules, inherits, verified, source, text)
 
 
+def resolved_dir(catalog_path: Path) -> Path:
+    """Where the resolved form of a catalog file lives: ``resolved/`` beside it."""
+    return Path(catalog_path).parent / "resolved"
+
+
 def load_catalog(path: Path) -> Catalog:
-    """Parse the catalog file; the same unchanged file gives the same (cached, already indexed) Catalog."""
+    """Parse the catalog file with its reviewed columns (``resolved/*.tsv`` beside it; none there means
+    no column is reviewed); the same unchanged files give the same (cached, already indexed) Catalog."""
     if not path.exists():
         raise CatalogError(f"catalog file {path} not found: set AMRIT_CATALOG or restore sql/catalog/amrit.catalog")
-    stat = path.stat()
-    return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    stamps = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in [path, *sorted(resolved_dir(path).glob("*.tsv"))])
+    return _load_cached(str(path.resolve()), stamps)
 
 
 @functools.lru_cache(maxsize=8)
-def _load_cached(path: str, mtime_ns: int, size: int) -> Catalog:
-    return parse_catalog(Path(path).read_text(), path)
+def _load_cached(path: str, stamps: tuple) -> Catalog:
+    catalog = parse_catalog(Path(path).read_text(), path)
+    catalog.reviewed = {}
+    for tsv, _, _ in stamps[1:]:
+        for line in Path(tsv).read_text().splitlines():
+            if line and not line.startswith("#"):
+                column, column_type = (line.split("\t") + [""])[:2]
+                catalog.reviewed[column.lower()] = normalized_type(column_type)
+    return catalog

@@ -15,8 +15,9 @@ from amrit_assets.partitions import DATABASES
 from amrit_assets.paths import SCHEMA_DIR
 from amrit_assets.resources.mysql import ServerAddress, client_defaults_file, connect
 
-# The demo records the carried DDL (AMRIT-DB commit 368e374) as Flyway version 1, its baseline.
-BASELINE_VERSION = "1"
+# The carried DDL is AMRIT-DB at commit 368e374, where each database's last migration is the version
+# here; the demo records it as Flyway does a baseline at that version (``flyway baseline``).
+BASELINE_VERSIONS = {"db_iemr": "92", "db_identity": "18", "db_reporting": "3", "db_1097_identity": "5"}
 
 # AMRIT-DB's migration folders, per database.
 MIGRATION_FOLDERS = {
@@ -54,18 +55,20 @@ def build_from_ddl(addr: ServerAddress, databases: tuple[str, ...] = DATABASES) 
     create_databases(addr, databases)
     for db in databases:
         run_sql_file(addr, db, SCHEMA_DIR / f"{db}.sql")
-        record_flyway_version(addr, db, BASELINE_VERSION, "AMRIT-DB 368e374 schema (amrit-anon demo baseline)")
+        record_flyway_version(addr, db, BASELINE_VERSIONS[db], "<< Flyway Baseline >>", "<< Flyway Baseline >>", "BASELINE")
 
 
-def record_flyway_version(addr: ServerAddress, db: str, version: str, description: str, script: str = "") -> None:
+def record_flyway_version(
+    addr: ServerAddress, db: str, version: str, description: str, script: str = "", kind: str = "SQL"
+) -> None:
     conn = connect(addr, db)
     with conn.cursor() as cur:
         cur.execute("SELECT COALESCE(MAX(installed_rank), 0) + 1 FROM flyway_schema_history")
         rank = cur.fetchone()[0]
         cur.execute(
             "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum,"
-            " installed_by, installed_on, execution_time, success) VALUES (%s,%s,%s,'SQL',%s,0,'amrit-anon',NOW(),0,1)",
-            (rank, version, description[:200], script or f"V{version}__{description[:50]}.sql"),
+            " installed_by, installed_on, execution_time, success) VALUES (%s,%s,%s,%s,%s,0,'amrit-anon',NOW(),0,1)",
+            (rank, version, description[:200], kind, script or f"V{version}__{description[:50]}.sql"),
         )
     conn.close()
 

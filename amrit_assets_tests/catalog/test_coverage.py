@@ -18,7 +18,7 @@ from amrit_assets.catalog.coverage import (
     suggest_strategy,
 )
 from amrit_assets.catalog.model import Catalog, Column, load_catalog, parse_catalog
-from amrit_assets.demo.schema import BASELINE_VERSION
+from amrit_assets.demo.schema import BASELINE_VERSIONS
 from amrit_assets.partitions import DATABASES
 from amrit_assets.paths import CATALOG_DIR, ROOT, SCHEMA_DIR
 
@@ -56,7 +56,7 @@ def test_the_catalog_resolves_every_amrit_column_and_is_valid(report: CoverageRe
     assert report.errors == []
     assert len(report.resolved) == 17058
     assert sum(report.counts.values()) == 17058
-    assert report.catalog.verified == {db: BASELINE_VERSION for db in DATABASES}
+    assert report.catalog.verified == BASELINE_VERSIONS
 
 
 def test_the_ddl_carries_exactly_the_dictionarys_columns(columns: list[Column]):
@@ -108,7 +108,7 @@ def test_resolved_forms_are_deterministic_and_committed(report: CoverageReport):
         assert committed.read_text() == form, (
             f"{committed} is stale: run python -m amrit_assets.catalog.cli resolve --from-ddl --write"
         )
-        assert f"# @verified {db} {BASELINE_VERSION}" in form
+        assert f"# @verified {db} {BASELINE_VERSIONS[db]}" in form
 
 
 # --- coverage checks on small catalogs ---------------------------------------------------------

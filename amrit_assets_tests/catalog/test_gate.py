@@ -205,3 +205,98 @@ def test_dump_refuses_a_version_the_catalog_is_not_verified_against():
     for live, verified in (("2", "1"), (None, "1"), ("1", None)):
         with pytest.raises(SchemaNotVerified, match="materialize source_schema"):
             check_dump_version("db_iemr", live, verified)
+
+
+# --- fail closed for every type, on a real server -------------------------------------------------
+
+DRIFT_DB = "db_1097_identity"  # the smallest of the four: the server builds fast
+
+
+@pytest.fixture(scope="module")
+def amrit_1097():
+    from amrit_assets.demo.schema import build_from_ddl
+    from amrit_assets.resources.embedded import EmbeddedServer
+
+    with EmbeddedServer("gate-types") as srv:
+        build_from_ddl(srv.address, (DRIFT_DB,))
+        yield srv.address
+
+
+def live_gate(addr, ddl: list[str]):
+    """The real catalog's gate on the live database after ``ddl``, which is undone afterwards."""
+    from amrit_assets.catalog.coverage import columns_from_server
+    from amrit_assets.catalog.gate import read_flyway_history
+    from amrit_assets.catalog.model import load_catalog
+    from amrit_assets.paths import CATALOG_DIR
+    from amrit_assets.resources.mysql import connect
+
+    conn = connect(addr, DRIFT_DB)
+    try:
+        with conn.cursor() as cur:
+            for statement in ddl:
+                cur.execute(statement)
+        return evaluate_gate(
+            load_catalog(CATALOG_DIR / "amrit.catalog"), DRIFT_DB, columns_from_server(conn, [DRIFT_DB]), read_flyway_history(conn, DRIFT_DB)
+        )
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS t_kin_visit")
+            for statement in ddl:
+                if statement.startswith("ALTER TABLE i_beneficiarydetails ADD COLUMN"):
+                    cur.execute(f"ALTER TABLE i_beneficiarydetails DROP COLUMN {statement.split()[5]}")
+        conn.close()
+
+
+@pytest.mark.integration
+def test_the_real_schema_passes_at_amrit_s_real_flyway_version(amrit_1097):
+    verdict = live_gate(amrit_1097, [])
+    assert verdict.passed, verdict.message()
+    assert verdict.live_version == verdict.verified_version == "5"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "column, column_type, proposed",
+    [
+        ("alt_contact", "BIGINT", "phone"),
+        ("caregiver_dob", "DATE", "date_shift"),
+        ("birth_date", "DATETIME", "date_shift"),
+        ("kin_contact", "BIGINT", "phone"),
+        ("wellness_quotient", "DOUBLE", "null"),  # a name no rule expects: emptied, never kept
+        ("caregiver_name", "VARCHAR(100)", "name(part=full)"),
+    ],
+)
+def test_a_new_column_of_any_type_fails_the_gate_with_a_proposed_strategy(amrit_1097, column, column_type, proposed):
+    verdict = live_gate(amrit_1097, [f"ALTER TABLE i_beneficiarydetails ADD COLUMN {column} {column_type} NULL"])
+    assert not verdict.passed
+    assert [c.qualified for c in verdict.unresolved] == [f"{DRIFT_DB}.i_beneficiarydetails.{column}"]
+    [line] = [line for line in verdict.stub().splitlines() if not line.startswith("#")]
+    assert line.split()[:2] == [f"{DRIFT_DB}.i_beneficiarydetails.{column}", proposed] and "# SUGGESTED — review" in line
+    assert verdict.version_problem is None, "the version is the verified one: only the new column fails"
+
+
+@pytest.mark.integration
+def test_a_new_table_of_numbers_and_dates_fails_the_gate(amrit_1097):
+    verdict = live_gate(
+        amrit_1097, ["CREATE TABLE t_kin_visit (SlotKey BIGINT PRIMARY KEY, VisitCount INT, VisitedOn DATETIME, Score DOUBLE)"]
+    )
+    assert not verdict.passed
+    assert sorted(c.column for c in verdict.unresolved) == ["Score", "SlotKey", "VisitCount", "VisitedOn"]
+    stub = [line.split()[1] for line in verdict.stub().splitlines() if not line.startswith("#")]
+    assert "keep" not in stub, "the stub never proposes keep"
+
+
+@pytest.mark.integration
+def test_a_reviewed_column_whose_type_changed_fails_the_gate(amrit_1097):
+    verdict = live_gate(amrit_1097, ["ALTER TABLE i_beneficiarydetails MODIFY TitleId BIGINT NULL"])
+    try:
+        assert [c.qualified for c in verdict.unresolved] == [f"{DRIFT_DB}.i_beneficiarydetails.TitleId"]
+    finally:
+        live_gate(amrit_1097, ["ALTER TABLE i_beneficiarydetails MODIFY TitleId INT(11) NULL"])
+
+
+def test_a_version_only_problem_names_no_stub():
+    verdict = evaluate_gate(catalog(verified="3"), "db_iemr", BASE, V2)
+    assert not verdict.passed and not verdict.unresolved and verdict.stub() == ""
+    assert "stub" not in verdict.version_problem and "no column is unresolved" in verdict.version_problem
+    assert "resolved/db_iemr.tsv" in verdict.version_problem

@@ -78,3 +78,14 @@ def test_verified_versions_and_comments_are_read():
     catalog = parse_catalog("@verified db_iemr 368e374   # baseline\n# only a comment\n\n*.*.x keep # why\n")
     assert catalog.verified == {"db_iemr": "368e374"}
     assert [r.reason for r in catalog.rules] == ["why"]
+
+
+def test_type_catch_alls_take_only_reviewed_columns_of_the_same_kind_of_type():
+    catalog = parse_catalog("*.*.*Phone*:*char*  phone\n*.*.*:*int*  keep\n*.*.*:date  keep\n")
+    catalog.reviewed = {"db_iemr.t_bencall.bencallid": "bigint", "db_iemr.t_bencall.calldate": "date"}
+    assert catalog.resolve(col("t_bencall", "BenCallID", "bigint(20)")).strategy == "keep", "reviewed; display width ignored"
+    assert catalog.resolve(col("T_BENCALL", "CallDate", "date")).strategy == "keep", "names ignore case"
+    assert catalog.resolve(col("t_bencall", "alt_contact", "bigint(20)")) is None, "new: only a catch-all matches"
+    assert catalog.resolve(col("t_bencall", "CallDate", "datetime")) is None, "its type changed since the review"
+    assert catalog.resolve(col("t_bencall", "AltPhone", "varchar(15)")).strategy == "phone", "a name rule needs no review"
+    assert catalog.without_review().resolve(col("t_bencall", "alt_contact", "bigint(20)")).strategy == "keep"

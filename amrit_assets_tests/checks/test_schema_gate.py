@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,11 +49,14 @@ CREATE TABLE t_caller_details (
 ALTER TABLE i_beneficiarydetails ADD COLUMN alt_whatsapp VARCHAR(15) NULL;
 ALTER TABLE i_householddetails DROP COLUMN beneficiaryId;
 """
-NEW_PII = [
+# Every new column, of any type: the key and the timestamp too (only a type catch-all would take them).
+NEW_COLUMNS = [
     f"{DB}.i_beneficiarydetails.alt_whatsapp",
+    f"{DB}.t_caller_details.CallerDetailsID",
     f"{DB}.t_caller_details.caller_whatsapp_no",
     f"{DB}.t_caller_details.guardian_fullname",
     f"{DB}.t_caller_details.kin_moniker",
+    f"{DB}.t_caller_details.CreatedDate",
 ]
 # A DBA's exact override for this database (the real catalog only names the column for both identity
 # databases at once); the migration drops the column, so the gate warns about the rule.
@@ -62,6 +66,8 @@ RULES = f"""
 {DB}.t_caller_details.guardian_fullname    name(part=full)    # guardian's full name
 {DB}.t_caller_details.kin_moniker          name(part=full)    # next of kin's name
 {DB}.i_beneficiarydetails.alt_whatsapp     phone              # second WhatsApp number
+{DB}.t_caller_details.CallerDetailsID      keep               # surrogate key
+{DB}.t_caller_details.CreatedDate          keep               # audit timestamp
 """
 
 
@@ -112,6 +118,7 @@ def with_rules(text: str, rules: str) -> str:
 def test_schema_drift_end_to_end(source, tmp_path, monkeypatch):
     before = tmp_path / "before.catalog"
     before.write_text(with_rules((CATALOG_DIR / "amrit.catalog").read_text(), OVERRIDE))
+    shutil.copytree(CATALOG_DIR / "resolved", tmp_path / "resolved")  # the reviewed columns, beside the catalog
     res = resources(source, before, tmp_path / "data")
     gate_defs = Definitions(assets=[source_schema], asset_checks=[catalog_covers_schema], jobs=[schema_gate_job], resources=res)
     gate = gate_defs.resolve_job_def("schema_gate")
@@ -122,21 +129,21 @@ def test_schema_drift_end_to_end(source, tmp_path, monkeypatch):
     with DagsterInstance.ephemeral() as instance:
         # 1. The verified baseline: the sensor's first tick gates it, and the gate passes.
         first = sensor_tick(None)
-        assert [(r.job_name, r.partition_key, r.run_key) for r in first.run_requests] == [("schema_gate", DB, f"{DB}:1")]
+        assert [(r.job_name, r.partition_key, r.run_key) for r in first.run_requests] == [("schema_gate", DB, f"{DB}:5")]
         baseline = gate.execute_in_process(partition_key=DB, instance=instance)
         evaluation = gate_evaluation(baseline)
-        assert evaluation.passed and meta(evaluation, "schema_version") == "1" and meta(evaluation, "unresolved_count") == 0
+        assert evaluation.passed and meta(evaluation, "schema_version") == "5" and meta(evaluation, "unresolved_count") == 0
         assert meta(evaluation, "warnings") == []
         [mat] = instance.fetch_materializations(AssetKey("source_schema"), limit=1).records
         schema_meta = mat.asset_materialization.metadata
-        assert schema_meta["schema_version"].value == "1" and schema_meta["columns"].value > 900
-        assert schema_meta["catalog_verified_version"].value == "1"
+        assert schema_meta["schema_version"].value == "5" and schema_meta["columns"].value > 900
+        assert schema_meta["catalog_verified_version"].value == "5"
 
         # 2. A DBA writes the migration in an AMRIT-DB checkout: before it reaches production,
         #    the sensor previews it, and the preview fails with the stub.
         checkout = tmp_path / "AMRIT-DB"
         (checkout / DB).mkdir(parents=True)
-        (checkout / DB / "V2__add_caller_details.sql").write_text(MIGRATION)
+        (checkout / DB / "V6__add_caller_details.sql").write_text(MIGRATION)
         monkeypatch.setenv("AMRIT_MIGRATIONS_DIR", str(checkout))
         pending = sensor_tick(first.cursor)
         [preview_request] = pending.run_requests
@@ -146,28 +153,29 @@ def test_schema_drift_end_to_end(source, tmp_path, monkeypatch):
         )
         assert not preview.success
         message = failure_message(preview)
-        assert "V2__add_caller_details.sql" in message and "4 column(s) of db_1097_identity not resolved" in message
+        assert "V6__add_caller_details.sql" in message and "6 column(s) of db_1097_identity not resolved" in message
 
         # 3. The migration reaches production, as Flyway applies it; the sensor requests the gate.
-        assert build_from_migrations(source, checkout, (DB,)) == {DB: "2"}
+        assert build_from_migrations(source, checkout, (DB,)) == {DB: "6"}
         advanced = sensor_tick(pending.cursor)
-        assert [(r.job_name, r.partition_key, r.run_key) for r in advanced.run_requests] == [("schema_gate", DB, f"{DB}:2")]
-        assert json.loads(advanced.cursor) == {DB: "2"}, "nothing pending any more; the other databases are not on this server"
+        assert [(r.job_name, r.partition_key, r.run_key) for r in advanced.run_requests] == [("schema_gate", DB, f"{DB}:6")]
+        assert json.loads(advanced.cursor) == {DB: "6"}, "nothing pending any more; the other databases are not on this server"
 
         # 4. The gate fails: the columns, the migration that introduced them, the stub, the version.
         failed = gate.execute_in_process(partition_key=DB, instance=instance, raise_on_error=False)
         assert not failed.success
         evaluation = gate_evaluation(failed)
         assert not evaluation.passed
-        assert meta(evaluation, "unresolved") == NEW_PII and meta(evaluation, "unresolved_count") == 4
-        assert set(meta(evaluation, "introduced_by").values()) == {"V2 (add caller details), V2__add_caller_details.sql"}
+        assert meta(evaluation, "unresolved") == NEW_COLUMNS and meta(evaluation, "unresolved_count") == 6
+        assert set(meta(evaluation, "introduced_by").values()) == {"V6 (add caller details), V6__add_caller_details.sql"}
         stub = meta(evaluation, "stub")
         stub_lines = [line for line in stub.strip("`\n").splitlines() if not line.startswith("#")]
-        assert [line.split()[0] for line in stub_lines] == NEW_PII, "one suggested line per column"
+        assert sorted(line.split()[0] for line in stub_lines) == sorted(NEW_COLUMNS), "one suggested line per column"
+        assert not any(line.split()[1] == "keep" for line in stub_lines), "the stub never proposes keep"
         assert all("# SUGGESTED — review" in line for line in stub_lines)
         assert re.search(r"t_caller_details\.caller_whatsapp_no\s+phone\s", stub)
         assert re.search(r"t_caller_details\.guardian_fullname\s+name\(part=full\)\s", stub)
-        assert "@verified db_1097_identity 2" in meta(evaluation, "version_problem")
+        assert "@verified db_1097_identity 6" in meta(evaluation, "version_problem")
         assert "amrit-anon catalog resolve --write" in meta(evaluation, "version_problem")
         [warning] = meta(evaluation, "warnings")
         assert f"'{DB}.i_householddetails.beneficiaryId null' names a column that no longer exists" in warning
@@ -187,8 +195,8 @@ def test_schema_drift_end_to_end(source, tmp_path, monkeypatch):
 
         # 6. The DBA adds the rules and re-verifies: the same gate passes; the dropped column stays a warning.
         covered = tmp_path / "amrit.catalog"
-        text = before.read_text().replace(f"@verified {DB} 1\n", f"@verified {DB} 2\n")
-        assert f"@verified {DB} 2" in text
+        text = before.read_text().replace(f"@verified {DB} 5\n", f"@verified {DB} 6\n")
+        assert f"@verified {DB} 6" in text
         covered.write_text(with_rules(text, RULES))
         res = resources(source, covered, tmp_path / "data")
         with EmbeddedServer("drift-ws") as ws, EmbeddedServer("drift-uat") as uat:  # the real schema_gate job runs preflight too
@@ -199,11 +207,11 @@ def test_schema_drift_end_to_end(source, tmp_path, monkeypatch):
             passed = gate.execute_in_process(partition_key=DB, instance=instance)
         evaluation = gate_evaluation(passed)
         assert evaluation.passed and meta(evaluation, "unresolved_count") == 0
-        assert meta(evaluation, "schema_version") == "2" and meta(evaluation, "verified_version") == "2"
+        assert meta(evaluation, "schema_version") == "6" and meta(evaluation, "verified_version") == "6"
         assert len(meta(evaluation, "warnings")) == 1 and "beneficiaryId" in meta(evaluation, "warnings")[0], "still a warning, not a failure"
 
         # 7. ... and raw_dump, selected alone, now runs on the verified schema.
         dumped = materialize([raw_dump], partition_key=DB, resources=res, instance=instance)
         assert dumped.success
         [dump] = instance.fetch_materializations(AssetKey("raw_dump"), limit=1).records
-        assert dump.asset_materialization.metadata["schema_version"].value == "2"
+        assert dump.asset_materialization.metadata["schema_version"].value == "6"

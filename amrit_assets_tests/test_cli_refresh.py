@@ -144,6 +144,26 @@ def test_a_failing_gate_stops_before_any_dump_and_names_every_database(demo, cap
     assert message["job"] == "schema_gate" and message["database"] == "db_iemr"
 
 
+@pytest.mark.integration
+def test_publish_refuses_a_mapping_older_than_a_staging(demo):
+    from dagster import Definitions
+
+    from amrit_assets.assets import REFRESH_ASSETS
+    from amrit_assets.checks import ASSET_CHECKS
+    from amrit_assets.jobs import JOBS
+    from amrit_assets.resources import build_resources
+
+    env, home = demo
+    defs = Definitions(assets=REFRESH_ASSETS, asset_checks=ASSET_CHECKS, jobs=JOBS, resources=build_resources())
+    with DagsterInstance.from_config(str(home)) as instance:
+        assert defs.resolve_job_def("extract").execute_in_process(instance=instance, partition_key="db_identity").success
+        result = defs.resolve_job_def("publish").execute_in_process(instance=instance, partition_key="db_iemr", raise_on_error=False)
+        assert not result.success
+        failure = describe_run_failure(instance, result.run_id)
+    assert failure.failed_steps == ["anonymized"] and failure.error_types == ["ChecksNotPassed"]
+    assert "ChecksNotPassed: refusing a stale benregid_mapping" in failure.first_error and "staging of db_identity was materialized after it" in failure.first_error
+
+
 def test_refuses_without_a_key_or_an_instance_before_touching_anything(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("AMRIT_ANON_KEY", raising=False)
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))

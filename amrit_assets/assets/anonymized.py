@@ -10,8 +10,8 @@ from amrit_assets.common.resolve import resolve_live
 from amrit_assets.anonymize.textpass import scrub_database
 from amrit_assets.catalog.coverage import catalog_hash
 from amrit_assets.assets.state import mark_anonymized, require_original
-from amrit_assets.checks.guard import require_checks_passed
-from amrit_assets.partitions import database_partitions
+from amrit_assets.checks.guard import require_checks_passed, require_mapping_current
+from amrit_assets.partitions import DATABASES, database_partitions
 from amrit_assets.resources.inspect import on_update_columns, unique_columns
 from amrit_assets.resources.mysql import MySQLResource
 from amrit_assets.resources.refresh_lock import POOL
@@ -28,6 +28,7 @@ def anonymized(
     """The staged database with every personal column replaced per the catalog (fail-closed)."""
     db = context.partition_key
     require_checks_passed(context.instance, "benregid_mapping", ["mapping_is_bijection"], None)
+    require_mapping_current(context.instance, DATABASES)
     key = settings.key()
     catalog = settings.catalog()
     conn = workspace.connect()

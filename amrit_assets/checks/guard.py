@@ -53,3 +53,23 @@ def latest_metadata(instance: DagsterInstance, asset: str, partition: str | None
     if not records or records[0].asset_materialization is None:
         return {}
     return {k: getattr(v, "value", v) for k, v in records[0].asset_materialization.metadata.items()}
+
+
+def _latest(instance: DagsterInstance, asset: str, partition: str | None):
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey(asset), asset_partitions=[partition] if partition else None), limit=1
+    ).records
+    return records[0] if records else None
+
+
+def require_mapping_current(instance: DagsterInstance, databases: Iterable[str]) -> None:
+    """Refuse a ``benregid_mapping`` older than any staged database: it would miss (or mis-map) the ids restaged since."""
+    mapping = _latest(instance, "benregid_mapping", None)
+    if mapping is None:
+        raise ChecksNotPassed("benregid_mapping has never been materialized: run the mapping job (after extract) first")
+    newer = [db for db in databases if (staged := _latest(instance, "staging", db)) is not None and staged.storage_id > mapping.storage_id]
+    if newer:
+        raise ChecksNotPassed(
+            f"refusing a stale benregid_mapping (run {mapping.run_id}): staging of {', '.join(newer)} was materialized after it."
+            " Run the mapping job again, then publish; nothing was changed."
+        )

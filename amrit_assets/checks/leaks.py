@@ -23,6 +23,7 @@ expected number of chance matches, a birthday bound: candidates x originals / si
 | benregid | a text cell that is nothing but the number, or a number labelled "...reg...id", not a remapped id | dense (sequential) | P(original and not remapped) ~ 0 at 10M: detected at small scale only; ids in numbers are the orphan check's job |
 | email / handle / pan | the token, lower-cased ("x at gmail dot com" too) | 1e7 / >1e15 | 0 |
 | full name | two words (either order, one middle word between allowed) that are first + last of one known person | 3e7 pairs / 1e8+ pairs of Indian first x last names | an entry of the fixed fake full-name pool is a replacement, skipped (a real person of that exact name is then invisible: 2,000 pairs, ~ 2000 x 3e7/1e8 = 600 people of 30M); any other pair is a real person's full name, which is what a reader would see; a scrubber must write pool full names (or a placeholder), not independent first + last picks |
+| full name in a JSON payload | as above inside one string value; across two values only when a word is not in the first/last-name pools | as above | two pool words in two fields is what a replacement writes (and a random pool pair equals someone's name ~3e7/1e8 of the time: every payload at scale), so it is not compared; blind spot: a person whose first and last names are both pool words, surviving in two fields of an otherwise changed payload |
 | street | house number + >= 2 words equal to an original street line, not (a run of) a pool line; not in an address column (kept on purpose, an office's, or rewritten from the pool: a replacement) | 1e7 / 1e12 | 0 |
 | bare/rare name | a cell byte-identical to its source that is a bare name, or holds a name token fewer than 4 people have | per cell, same row key | 0 by chance (it is the original) |
 
@@ -40,6 +41,7 @@ phone, Aadhaar or ABHA), and columns resolved to a remapped id kind are not comp
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -348,6 +350,44 @@ def name_pair_candidates(ws: list[str]) -> set[str]:
     return out
 
 
+def json_strings(text: str) -> list[str] | None:
+    """The string values of a JSON payload (keys left out), in document order; None when it is not JSON."""
+    if text.lstrip()[:1] not in ("{", "["):
+        return None
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return None
+    out: list[str] = []
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            out.append(node)
+        elif isinstance(node, dict):
+            stack.extend(reversed(list(node.values())))
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+    return out
+
+
+def payload_pair_candidates(values: list[str], pool_tokens: set[str]) -> set[str]:
+    """Full-name pairs of a JSON payload. Inside one value, every pair (typed text). Across values (a
+    ``firstName`` next to a ``lastName``), only a pair with a word outside the fake-name pools: two pool
+    words in two fields is what any name replacement writes, and equals some real person's name by
+    chance (about 1 in 300 payloads at demo scale, every payload at production scale), so it proves
+    nothing; a real name surviving there is still found when one of its words is not a pool word, or
+    when the cell is unchanged."""
+    inside: set[str] = set()
+    flat: list[str] = []
+    for v in values:
+        ws = words(v.lower())
+        inside |= name_pair_candidates(ws)
+        flat.extend(ws)
+    across = name_pair_candidates(flat) - inside
+    return inside | {p for p in across if not all(w in pool_tokens for w in p[5:].split(" "))}
+
+
 def street_tokens(low: str) -> list[str]:
     return re.sub(r"[^\w]+|_", " ", low).split()
 
@@ -444,6 +484,10 @@ class _Known:
             if cur.fetchone()[0] != 3:
                 raise FingerprintsMissing(f"the workspace has no fingerprints of the originals ({WORK_DB}.fp_value):"
                                           " materialize benregid_mapping (it takes them while every database is original)")
+            self.pool_tokens: set[str] = set()  # every word of the first- and last-name pools
+            for pool in ("first_name", "last_name"):
+                cur.execute(f"SELECT v FROM {WORK_DB}.pool_{pool}")
+                self.pool_tokens.update(w for (v,) in cur.fetchall() for w in words(str(v).lower()))
             self.pool_pairs: set[str] = set()
             cur.execute(f"SELECT v FROM {WORK_DB}.pool_full_name")
             for (v,) in cur.fetchall():
@@ -494,7 +538,9 @@ def text_forms(text: str, known: _Known, *, street_line: bool = False) -> dict[s
             out["pan:" + m.group()] = "pan"
     ws = words(low)
     if len(ws) >= 2:
-        for form in name_pair_candidates(ws):
+        values = json_strings(text)
+        pairs = name_pair_candidates(ws) if values is None else payload_pair_candidates(values, known.pool_tokens)
+        for form in pairs:
             if form not in known.pool_pairs:
                 out[form] = "full_name"
     if not street_line and digits:

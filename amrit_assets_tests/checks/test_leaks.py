@@ -7,8 +7,10 @@ from amrit_assets.checks.leaks import (
     digit_candidates,
     email_candidates,
     integral_digits,
+    json_strings,
     name_pair_candidates,
     number_forms,
+    payload_pair_candidates,
     street_candidates,
     words,
 )
@@ -76,3 +78,14 @@ def test_name_pairs_any_order_with_a_middle_name():
 def test_street_lines_start_at_a_house_number():
     assert "street:12 mg road" in street_candidates("lives at 12, MG Road near the temple".lower())
     assert street_candidates("took 2 tablets") == set()
+
+
+def test_payload_pairs_inside_a_value_always_across_values_only_off_the_pools():
+    pools = {"ravi", "kumar", "sita", "devi"}
+    values = json_strings('{"firstName": "Ravi", "lastName": "Kumar", "note": "met Sita Devi", "x": [{"y": "Zorawar"}]}')
+    assert values == ["Ravi", "Kumar", "met Sita Devi", "Zorawar"]
+    pairs = payload_pair_candidates(values, pools)
+    assert "full:sita devi" in pairs, "typed text inside one value: every pair"
+    assert "full:ravi kumar" not in pairs, "two pool words in two fields: what a replacement writes"
+    assert "full:devi zorawar" in pairs, "a word outside the pools: no replacement wrote that"
+    assert json_strings("not json {") is None and json_strings('{"broken": ') is None

@@ -14,7 +14,7 @@ from dagster import AssetKey, DagsterInstance, DagsterRunStatus
 from amrit_assets.alerts import alert_message
 from amrit_assets.cli import audit_findings, main, parse_databases, refresh_refusal, refresh_tags
 from amrit_assets.demo.environment import demo_environment
-from amrit_assets.demo.schema import record_flyway_version
+from amrit_assets.demo.schema import BASELINE_VERSIONS, record_flyway_version
 from amrit_assets.failures import describe_run_failure
 from amrit_assets.partitions import DATABASES
 from amrit_assets.resources.inspect import row_counts
@@ -112,15 +112,16 @@ def test_a_failing_gate_stops_before_any_dump_and_names_every_database(demo, cap
     failing = ["db_identity", "db_iemr"]
     with DagsterInstance.from_config(str(home)) as instance:
         dumps_before = len(instance.fetch_materializations(AssetKey("raw_dump"), limit=1000).records)
+    newer = {db: str(int(BASELINE_VERSIONS[db]) + 1) for db in failing}  # a migration past the @verified version
     for db in failing:
-        record_flyway_version(env.servers["source"], db, "2", "a migration the catalog was not verified against")
+        record_flyway_version(env.servers["source"], db, newer[db], "a migration the catalog was not verified against")
     try:
         assert main(["refresh", "--databases", "db_1097_identity,db_identity,db_iemr"]) == 1
     finally:
         for db in failing:
             conn = connect(env.servers["source"], db)
             with conn.cursor() as cur:
-                cur.execute("DELETE FROM flyway_schema_history WHERE version = '2'")
+                cur.execute("DELETE FROM flyway_schema_history WHERE version = %s", (newer[db],))
             conn.commit()
             conn.close()
     captured = capsys.readouterr()

@@ -171,12 +171,13 @@ def test_no_key_password_or_value_in_the_report(refreshed, audit):
 
 
 def test_a_newer_attempt_does_not_change_what_uat_traces_to(refreshed):
-    """Last (it adds runs): db_1097_identity extracted and anonymized again, not published."""
+    """Last (it adds runs): db_1097_identity extracted, mapped (anonymized refuses a mapping older than
+    its staging) and anonymized again, not published."""
     db = "db_1097_identity"
     before = trace(refreshed.instance, db)
     resources = build_resources()
-    for selection in (EXTRACT, AssetSelection.assets("anonymized")):
-        materialize([*REFRESH_ASSETS, *ASSET_CHECKS], selection=selection, partition_key=db, instance=refreshed.instance, resources=resources)
+    for selection, partition in ((EXTRACT, db), (AssetSelection.assets("benregid_mapping"), None), (AssetSelection.assets("anonymized"), db)):
+        materialize([*REFRESH_ASSETS, *ASSET_CHECKS], selection=selection, partition_key=partition, instance=refreshed.instance, resources=resources)
     after = trace(refreshed.instance, db)
     assert {a: n["run_id"] for a, n in after["nodes"].items()} == {a: n["run_id"] for a, n in before["nodes"].items()}
     assert all(link["ok"] for link in after["links"])

@@ -4,9 +4,8 @@ Each reports counts per table and column in its metadata, never a value, and nam
 """
 
 import time
-import warnings
 
-from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue, PreviewWarning, asset_check
+from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
 from amrit_assets.common.resolve import resolve_live
 from amrit_assets.checks.integrity import bijection_violations, new_orphans, row_count_changes, unique_violations
@@ -15,10 +14,6 @@ from amrit_assets.partitions import database_partitions
 from amrit_assets.resources.inspect import row_counts
 from amrit_assets.resources.mysql import MySQLResource
 from amrit_assets.resources.settings import RefreshSettings
-
-# Checks on partitioned assets are a Dagster preview feature (the only one used here); it is exactly
-# what per-database checks need. Filtered by category: a reworded message must not bring it back.
-warnings.filterwarnings("ignore", category=PreviewWarning)
 
 # What must have passed on an anonymized database before it is dumped or reaches UAT.
 ANONYMIZED_CHECKS = ("zero_pii_leaks", "zero_new_orphans", "row_counts_preserved", "unique_indexes_hold")

@@ -21,6 +21,7 @@ expected number of chance matches, a birthday bound: candidates x originals / si
 | beneficiary_id | 12 digits, not Verhoeff-valid, not a remapped id | 1e7 / 9e11 = 1.1e-5 | remapped ids are allowed by value (the bijection's outputs), so only unrelated 12-digit numbers: < 1 per 1e5 |
 | account | 9-18 digits, not a phone/Aadhaar/ABHA shape | 1e7 / 1e11 = 1e-4 | same argument; fakes of other kinds are excluded by shape |
 | benregid | a text cell that is nothing but the number, or a number labelled "...reg...id", not a remapped id | dense (sequential) | P(original and not remapped) ~ 0 at 10M: detected at small scale only; ids in numbers are the orphan check's job |
+| benregid (own) | any 6-14 digit run in a text, or a non-key number (INT included), equal to an original id of the row's own beneficiary (its id columns through the map, where the bijection moved it) | one id per row, not all ids | the scale-proof form of the above: a row holds its own id by chance only if a number in it equals that one id, ~ numbers per row / 1e7 (and ids never equal to their replacement are the only ones fingerprinted); ids of *other* beneficiaries in a payload fall back to the row above |
 | email / handle / pan | the token, lower-cased ("x at gmail dot com" too) | 1e7 / >1e15 | 0 |
 | full name | two words (either order, one middle word between allowed) that are first + last of one known person | 3e7 pairs / 1e8+ pairs of Indian first x last names | an entry of the fixed fake full-name pool is a replacement, skipped (a real person of that exact name is then invisible: 2,000 pairs, ~ 2000 x 3e7/1e8 = 600 people of 30M); any other pair is a real person's full name, which is what a reader would see; a scrubber must write pool full names (or a placeholder), not independent first + last picks |
 | full name in a JSON payload | as above inside one string value; across two values only when a word is not in the first/last-name pools | as above | two pool words in two fields is what a replacement writes (and a random pool pair equals someone's name ~3e7/1e8 of the time: every payload at scale), so it is not compared; blind spot: a person whose first and last names are both pool words, surviving in two fields of an otherwise changed payload |
@@ -164,13 +165,13 @@ def _by_table(resolutions: Iterable[Resolution], db: str) -> dict[str, list[Reso
     return out
 
 
-def row_key_sql(pk: list[Resolution], *, original: bool) -> str:
+def row_key_sql(pk: list[Resolution], *, original: bool, alias: str = "") -> str:
     """A row's identity that survives anonymization: PK columns, remapped ids taken through the map."""
     parts = []
     for r in pk:
-        q = f"`{r.column.column}`"
+        q = f"{alias + '.' if alias else ''}`{r.column.column}`"
         if original and r.strategy in ID_KINDS:
-            q = f"COALESCE((SELECT m.new_id FROM {WORK_DB}.id_map m WHERE m.kind = '{r.strategy}' AND m.old_id = {q}), {q})"
+            q = f"COALESCE((SELECT km.new_id FROM {WORK_DB}.id_map km WHERE km.kind = '{r.strategy}' AND km.old_id = {q}), {q})"
         parts.append(f"CAST({q} AS CHAR)")
     return f"CONCAT_WS('|', {', '.join(parts)})"
 
@@ -185,6 +186,11 @@ def row_key(pk: list[Resolution]) -> list[Resolution] | None:
 def cell_columns(rs: list[Resolution]) -> list[Resolution]:
     """Text columns whose cells are fingerprinted in place: what the scrubber rewrites inside."""
     return [r for r in rs if r.strategy in ("scrub_text", "replace_text") and is_text_type(r.column.column_type)]
+
+
+def rowid_prefix(db: str, table: str) -> str:
+    """A row's form of its own beneficiary's original id: this, its row key, '|' and the digits."""
+    return f"rowid:{db}.{table}|"
 
 
 def cell_prefix(db: str, table: str, column: str) -> str:
@@ -217,6 +223,12 @@ def fingerprint_statements(db: str, resolutions: list[Resolution]) -> list[str]:
         pk = row_key([r for r in rs if r.column.key == "PRI"])
         if pk:
             key = row_key_sql(pk, original=True)
+            for r in rs:  # the row's own beneficiary's original ids, where the bijection moved them
+                if r.strategy in ID_KINDS:
+                    q = f"s.`{r.column.column}`"
+                    form = f"CONCAT('{rowid_prefix(db, table)}', {row_key_sql(pk, original=True, alias='s')}, '|', CAST(m.old_id AS CHAR))"
+                    stmts.append(f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT {fp_sql(form)} FROM {src} s JOIN {WORK_DB}.id_map m"
+                                 f" ON m.kind = '{r.strategy}' AND m.old_id = {q} WHERE m.new_id <> m.old_id")
             for r in cell_columns(rs):
                 q = f"`{r.column.column}`"
                 form = f"CONCAT('{cell_prefix(db, table, r.column.column)}', {key}, '|', {_chr(q)})"
@@ -437,16 +449,22 @@ class _Column:
     strategy: str
     cell: bool = False
     street_line: bool = False  # an address column: kept on purpose (an office's) or rewritten from the pool
+    key: bool = False  # part of the primary key: the row's identity, kept by decision, is not compared with its own ids
 
 
 def scanned_columns(rs: list[Resolution]) -> list[_Column]:
     """What one table's SELECT reads: every text/JSON column and every BIGINT/DECIMAL/DOUBLE/FLOAT,
-    except remapped ids (their values are originals' by construction) and dropped/emptied ones."""
+    except remapped ids (their values are originals' by construction) and dropped/emptied ones; in a
+    table with a beneficiary id and a row identity, its INT columns too (for the row's own original id)."""
     out = []
     cells = {r.column.column for r in cell_columns(rs)}
+    own_ids = any(r.strategy in ID_KINDS for r in rs) and row_key([r for r in rs if r.column.key == "PRI"]) is not None
     for r in rs:
         t = r.column.column_type.lower()
         if r.strategy in ID_KINDS or r.strategy in ("truncate", "null", "media", "credential"):
+            continue
+        if own_ids and r.column.key != "PRI" and t.startswith(("int", "mediumint")):
+            out.append(_Column(r.column.column, "int", r.strategy))
             continue
         width = re.match(r"^(?:var)?char\((\d+)\)", t)
         if width and int(width.group(1)) < 5 and r.column.column not in cells:  # holds no name, number or e-mail
@@ -455,7 +473,7 @@ def scanned_columns(rs: list[Resolution]) -> list[_Column]:
             street_line = r.strategy == "address" or (r.strategy == "keep" and "address" in r.column.column.lower())
             out.append(_Column(r.column.column, "text", r.strategy, r.column.column in cells, street_line))
         elif t.startswith(("bigint", "decimal", "double", "float", "real", "numeric")):
-            out.append(_Column(r.column.column, "number", r.strategy))
+            out.append(_Column(r.column.column, "number", r.strategy, key=r.column.key == "PRI"))
     return out
 
 
@@ -571,6 +589,32 @@ def number_forms_of(value) -> dict[str, str]:
     return out
 
 
+def own_id_candidates(text: str) -> set[str]:
+    """Digit strings of 6-14 digits (groups joined as in ``digit_candidates``), leading zeros dropped:
+    what the row's own beneficiary's original id is compared with."""
+    out: set[str] = set()
+    for span in _SPAN.finditer(_DATE.sub(" ", text)):
+        groups = _GROUP.findall(span.group())
+        for i in range(len(groups)):
+            acc = ""
+            for g in groups[i:]:
+                acc += g
+                if len(acc) > 14:
+                    break
+                if len(acc) >= 6:
+                    out.add(acc.lstrip("0"))
+    return out
+
+
+def own_id_of_number(value) -> str | None:
+    """A whole number of 6+ digits in any numeric type, as the id's digits."""
+    if isinstance(value, float):
+        value = int(value) if value.is_integer() and 1e5 <= value < 1e19 else None
+    elif isinstance(value, Decimal):
+        value = int(value) if value == value.to_integral_value() else None
+    return str(value) if isinstance(value, int) and value >= 10**5 else None
+
+
 def categories(forms: dict[str, str], hit: set[str]) -> set[str]:
     """The categories of the forms found; an id equal to a remapped one is that replacement."""
     cats = set()
@@ -599,9 +643,10 @@ def _text(value) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, (bytes, bytearray)) else str(value)
 
 
-def _scan_batch(rows: list[tuple], cols: list[_Column], cell_prefixes: list[str | None], known: _Known, report: LeakReport, table: str) -> None:
-    """Two lookups per batch: every candidate form (and the cells' own fingerprints), then the name
-    tokens of the cells found unchanged."""
+def _scan_batch(rows: list[tuple], cols: list[_Column], cell_prefixes: list[str | None], known: _Known, report: LeakReport, table: str,
+                own_prefix: str | None = None) -> None:
+    """Two lookups per batch: every candidate form (and the cells' own fingerprints, and the row's own
+    beneficiary's original ids), then the name tokens of the cells found unchanged."""
     cells: list[tuple[int, int, dict[str, str], str | None]] = []
     wanted: set[str] = set()
     for i, row in enumerate(rows):
@@ -610,12 +655,18 @@ def _scan_batch(rows: list[tuple], cols: list[_Column], cell_prefixes: list[str 
             if value is None or value == "":
                 continue
             report.scanned_values += 1
-            if c.kind == "number":
-                forms = number_forms_of(value)
+            own = f"{own_prefix}{rk}|" if own_prefix and rk is not None else None
+            if c.kind != "text":
+                forms = number_forms_of(value) if c.kind == "number" else {}
+                digits = own_id_of_number(value) if own and not c.key else None
+                if digits:
+                    forms[own + digits] = "benregid"
                 cell = None
             else:
                 text = _text(value)
                 forms = text_forms(text, known, street_line=c.street_line)
+                if own and _HAS_DIGIT.search(text):
+                    forms.update((own + d, "benregid") for d in own_id_candidates(text))
                 cell = f"{cell_prefixes[j]}{rk}|{text}" if cell_prefixes[j] and rk is not None else None
                 if cell:
                     wanted.add(cell)
@@ -656,6 +707,7 @@ def scan_database(conn, lookup_conn, db: str, resolutions: list[Resolution], key
         if pk:
             select.append(row_key_sql(pk, original=False))
         prefixes = [cell_prefix(db, table, c.name) if c.cell else None for c in cols]
+        own = rowid_prefix(db, table) if pk and any(r.strategy in ID_KINDS for r in rs) else None
         for rows in _stream(conn, f"SELECT {', '.join(select)} FROM `{db}`.`{table}`", batch):
-            _scan_batch(rows, cols, prefixes, known, report, table)
+            _scan_batch(rows, cols, prefixes, known, report, table, own)
     return report

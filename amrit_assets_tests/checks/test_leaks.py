@@ -89,3 +89,44 @@ def test_payload_pairs_inside_a_value_always_across_values_only_off_the_pools():
     assert "full:ravi kumar" not in pairs, "two pool words in two fields: what a replacement writes"
     assert "full:devi zorawar" in pairs, "a word outside the pools: no replacement wrote that"
     assert json_strings("not json {") is None and json_strings('{"broken": ') is None
+
+
+def test_own_original_benregid_is_found_even_when_every_original_is_also_a_remapped_id(server):
+    """At production scale BenRegIDs are dense: the bijection's outputs are originals too, so an id in a
+    payload cannot be judged by value alone. The row's own beneficiary's original id can: planted in a
+    JSON payload, a kept VARCHAR and a kept INT of its own row, it is found; the remapped id is not."""
+    from amrit_assets.catalog.model import Column, Resolution, Rule
+    from amrit_assets.checks.leaks import fingerprint_originals, scan_database
+    from amrit_assets.common.keys import set_session_keys
+    from amrit_assets.resources.mysql import connect
+
+    key, db = b"k" * 32, "own_ids"
+    cols = [("id", "bigint(20)", "keep", "PRI"), ("BenRegID", "bigint(20)", "benregid", "MUL"),
+            ("Payload", "text", "scrub_text", ""), ("Ref", "varchar(40)", "keep", ""), ("RefNo", "int(11)", "keep", "")]
+    rule = Rule(0, "*", "*", "*", None, "keep", (), "test")
+    rs = [Resolution(Column(db, "t", c, t, key=k), s, {}, rule) for c, t, s, k in cols]
+    old = list(range(1_000_001, 1_000_011))
+    new = old[1:] + old[:1]  # every original is also some beneficiary's remapped id: dense ids
+    conn, lookup = connect(server), connect(server)
+    with conn.cursor() as cur:
+        for stmt in (f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}", "DROP DATABASE IF EXISTS amrit_anon", "CREATE DATABASE amrit_anon",
+                     "CREATE TABLE amrit_anon.id_map (kind VARCHAR(16), old_id BIGINT UNSIGNED, new_id BIGINT UNSIGNED, park TINYINT DEFAULT 0,"
+                     " PRIMARY KEY (kind, old_id))",
+                     *(f"CREATE TABLE amrit_anon.pool_{p} (i INT PRIMARY KEY, v VARCHAR(200), alt VARCHAR(200))"
+                       for p in ("first_name", "last_name", "full_name", "street")),
+                     f"CREATE TABLE {db}.t (id BIGINT PRIMARY KEY, BenRegID BIGINT, Payload TEXT, Ref VARCHAR(40), RefNo INT)"):
+            cur.execute(stmt)
+        cur.executemany("INSERT INTO amrit_anon.id_map (kind, old_id, new_id) VALUES ('benregid', %s, %s)", list(zip(old, new)))
+        cur.executemany(f"INSERT INTO {db}.t VALUES (%s, %s, 'remark', NULL, 0)", [(i, o) for i, o in enumerate(old)])
+        set_session_keys(cur, key)
+    fingerprint_originals(conn, [db], rs)
+    with conn.cursor() as cur:  # anonymized: ids remapped; then three rows keep their own original id somewhere
+        cur.execute(f"UPDATE {db}.t t JOIN amrit_anon.id_map m ON m.old_id = t.BenRegID SET t.BenRegID = m.new_id,"
+                    " t.Payload = CONCAT('{\"beneficiaryRegID\": ', m.new_id, '}')")
+        cur.execute(f"UPDATE {db}.t SET Payload = CONCAT('{{\"beneficiaryRegID\": ', %s, ', \"note\": \"ok\"}}') WHERE id = 0", (old[0],))
+        cur.execute(f"UPDATE {db}.t SET Ref = %s WHERE id = 1", (f"ref {old[1]}",))
+        cur.execute(f"UPDATE {db}.t SET RefNo = %s WHERE id = 2", (old[2],))
+        cur.execute(f"UPDATE {db}.t SET Ref = %s WHERE id = 3", (str(old[5]),))  # another beneficiary's original: judged by value only
+    report = scan_database(conn, lookup, db, rs, key)
+    conn.close(), lookup.close()
+    assert report.findings == {("t.Payload", "benregid"): 1, ("t.Ref", "benregid"): 1, ("t.RefNo", "benregid"): 1}

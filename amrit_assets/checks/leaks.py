@@ -25,6 +25,7 @@ expected number of chance matches, a birthday bound: candidates x originals / si
 | email / handle / pan | the token, lower-cased ("x at gmail dot com" too) | 1e7 / >1e15 | 0 |
 | full name | two words (either order, one middle word between allowed) that are first + last of one known person | 3e7 pairs / 1e8+ pairs of Indian first x last names | an entry of the fixed fake full-name pool is a replacement, skipped (a real person of that exact name is then invisible: 2,000 pairs, ~ 2000 x 3e7/1e8 = 600 people of 30M); any other pair is a real person's full name, which is what a reader would see; a scrubber must write pool full names (or a placeholder), not independent first + last picks |
 | full name in a JSON payload | as above inside one string value; across two values only when a word is not in the first/last-name pools | as above | two pool words in two fields is what a replacement writes (and a random pool pair equals someone's name ~3e7/1e8 of the time: every payload at scale), so it is not compared; blind spot: a person whose first and last names are both pool words, surviving in two fields of an otherwise changed payload |
+| full name of the row's beneficiary in its payload | ``firstName`` + ``lastName`` of one JSON object, in a row with a BenRegID, equal to that beneficiary's real first + last name (by its remapped id) | one pair per beneficiary | pool words or not (closes the blind spot above for the person a payload is about): a chance match needs the payload's name pair to equal its own beneficiary's real pair, which a replacement of that person's names never is (each part differs from the original); another person's pseudonym there (~1/(531 x 538) per payload) is not compared, it sits under other keys |
 | street | house number + >= 2 words equal to an original street line, not (a run of) a pool line; not in an address column (kept on purpose, an office's, or rewritten from the pool: a replacement) | 1e7 / 1e12 | 0 |
 | bare/rare name | a cell byte-identical to its source that is a bare name, or holds a name token fewer than 4 people have | per cell, same row key | 0 by chance (it is the original) |
 
@@ -157,6 +158,15 @@ def name_pairs(rs: list[Resolution]) -> list[tuple[str, str]]:
     return pairs
 
 
+def own_name_pair(rs: list[Resolution]) -> list[tuple[str, str]]:
+    """The (first, last) expressions of the person a row is about: FirstName/LastName with nothing else
+    in their column names (not fatherFirstName), as ``name_pairs`` pairs them."""
+    def own(part: str) -> list[str]:
+        return [r.column.column for r in rs if r.strategy == "name" and r.params.get("part") == part and _pair_key(r.column.column) == ""]
+
+    return [(_low(f"`{a}`"), _low(f"`{b}`")) for a in own("first") for b in own("last")]
+
+
 def _by_table(resolutions: Iterable[Resolution], db: str) -> dict[str, list[Resolution]]:
     out: dict[str, list[Resolution]] = {}
     for r in resolutions:
@@ -220,6 +230,11 @@ def fingerprint_statements(db: str, resolutions: list[Resolution]) -> list[str]:
                     stmts.append(
                         f"INSERT INTO {WORK_DB}.fp_token (t, n) SELECT {fp_sql(form)} t, COUNT(*) FROM {src}"
                         f" WHERE CHAR_LENGTH({tok}) >= 2 GROUP BY t ON DUPLICATE KEY UPDATE n = n + VALUES(n)")
+        for reg in (r for r in rs if r.strategy == "benregid"):  # whose names these are, by their remapped id
+            for a, b in own_name_pair(rs):
+                form = f"CONCAT('benname:', m.new_id, '|', {a}, ' ', {b})"
+                stmts.append(f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT {fp_sql(form)} FROM {src} s JOIN {WORK_DB}.id_map m"
+                             f" ON m.kind = 'benregid' AND m.old_id = s.`{reg.column.column}` WHERE CHAR_LENGTH({a}) >= 2 AND CHAR_LENGTH({b}) >= 2")
         pk = row_key([r for r in rs if r.column.key == "PRI"])
         if pk:
             key = row_key_sql(pk, original=True)
@@ -398,6 +413,33 @@ def payload_pair_candidates(values: list[str], pool_tokens: set[str]) -> set[str
         flat.extend(ws)
     across = name_pair_candidates(flat) - inside
     return inside | {p for p in across if not all(w in pool_tokens for w in p[5:].split(" "))}
+
+
+def _letters_only(key: str) -> str:
+    return re.sub(r"[^a-z]", "", key.lower())
+
+
+def payload_own_names(text: str) -> set[str]:
+    """"first last" of every JSON object with a ``firstName`` and a ``lastName`` key (any spelling: the
+    person the payload is about), normalized as the originals are; empty when it is not JSON."""
+    if text.lstrip()[:1] not in ("{", "["):
+        return set()
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return set()
+    out, stack = set(), [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            by_key = {_letters_only(str(k)): v for k, v in node.items()}
+            first, last = by_key.get("firstname"), by_key.get("lastname")
+            if isinstance(first, str) and isinstance(last, str):
+                out.add(f"{' '.join(first.lower().split())} {' '.join(last.lower().split())}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return out
 
 
 def street_tokens(low: str) -> list[str]:
@@ -643,14 +685,27 @@ def _text(value) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, (bytes, bytearray)) else str(value)
 
 
-def _scan_batch(rows: list[tuple], cols: list[_Column], cell_prefixes: list[str | None], known: _Known, report: LeakReport, table: str,
-                own_prefix: str | None = None) -> None:
-    """Two lookups per batch: every candidate form (and the cells' own fingerprints, and the row's own
-    beneficiary's original ids), then the name tokens of the cells found unchanged."""
+@dataclass
+class _Table:
+    """One table's SELECT: its scanned columns, then its row key (if it has one), then its remapped BenRegIDs."""
+    name: str
+    cols: list[_Column]
+    cell_prefixes: list[str | None]
+    own_prefix: str | None  # the row's own original ids ("rowid:"), when it has a row key and id columns
+    has_key: bool
+    has_regs: bool
+
+
+def _scan_batch(rows: list[tuple], t: _Table, known: _Known, report: LeakReport) -> None:
+    """Two lookups per batch: every candidate form (and the cells' own fingerprints, the row's own
+    beneficiary's original ids and real name), then the name tokens of the cells found unchanged."""
+    cols, cell_prefixes, own_prefix, table = t.cols, t.cell_prefixes, t.own_prefix, t.name
     cells: list[tuple[int, int, dict[str, str], str | None]] = []
     wanted: set[str] = set()
+    n = len(cols)
     for i, row in enumerate(rows):
-        rk = row[len(cols)] if len(row) > len(cols) else None
+        rk = row[n] if t.has_key else None
+        regs = str(row[n + t.has_key] or "").split(",") if t.has_regs else []
         for j, (c, value) in enumerate(zip(cols, row)):
             if value is None or value == "":
                 continue
@@ -667,6 +722,8 @@ def _scan_batch(rows: list[tuple], cols: list[_Column], cell_prefixes: list[str 
                 forms = text_forms(text, known, street_line=c.street_line)
                 if own and _HAS_DIGIT.search(text):
                     forms.update((own + d, "benregid") for d in own_id_candidates(text))
+                if regs and "{" in text:
+                    forms.update((f"benname:{reg}|{pair}", "full_name") for pair in payload_own_names(text) for reg in regs if reg)
                 cell = f"{cell_prefixes[j]}{rk}|{text}" if cell_prefixes[j] and rk is not None else None
                 if cell:
                     wanted.add(cell)
@@ -706,8 +763,11 @@ def scan_database(conn, lookup_conn, db: str, resolutions: list[Resolution], key
         select = [f"`{c.name}`" for c in cols]
         if pk:
             select.append(row_key_sql(pk, original=False))
-        prefixes = [cell_prefix(db, table, c.name) if c.cell else None for c in cols]
-        own = rowid_prefix(db, table) if pk and any(r.strategy in ID_KINDS for r in rs) else None
+        regs = [f"`{r.column.column}`" for r in rs if r.strategy == "benregid"]
+        if regs:
+            select.append(f"CONCAT_WS(',', {', '.join(regs)})")
+        t = _Table(table, cols, [cell_prefix(db, table, c.name) if c.cell else None for c in cols],
+                   rowid_prefix(db, table) if pk and any(r.strategy in ID_KINDS for r in rs) else None, bool(pk), bool(regs))
         for rows in _stream(conn, f"SELECT {', '.join(select)} FROM `{db}`.`{table}`", batch):
-            _scan_batch(rows, cols, prefixes, known, report, table, own)
+            _scan_batch(rows, t, known, report)
     return report

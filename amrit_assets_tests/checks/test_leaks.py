@@ -130,3 +130,50 @@ def test_own_original_benregid_is_found_even_when_every_original_is_also_a_remap
     report = scan_database(conn, lookup, db, rs, key)
     conn.close(), lookup.close()
     assert report.findings == {("t.Payload", "benregid"): 1, ("t.Ref", "benregid"): 1, ("t.RefNo", "benregid"): 1}
+
+
+def test_a_payloads_real_name_of_its_own_beneficiary_is_found_even_with_pool_words(server):
+    """``firstName``/``lastName`` of a call's change log equal to its beneficiary's real names (held in
+    another table, linked by BenRegID) are a leak even when both are fake-name pool words; a pair of
+    other pool words there is a replacement."""
+    from amrit_assets.catalog.model import Column, Resolution, Rule
+    from amrit_assets.checks.leaks import fingerprint_originals, scan_database
+    from amrit_assets.common.keys import set_session_keys
+    from amrit_assets.resources.mysql import connect
+
+    key, db = b"k" * 32, "own_names"
+    rule = Rule(0, "*", "*", "*", None, "keep", (), "test")
+
+    def res(table, cols):
+        return [Resolution(Column(db, table, c, t, key=k), s, p, rule) for c, t, s, p, k in cols]
+
+    rs = res("people", [("id", "bigint(20)", "keep", {}, "PRI"), ("BenRegID", "bigint(20)", "benregid", {}, ""),
+                        ("FirstName", "varchar(50)", "name", {"part": "first"}, ""), ("LastName", "varchar(50)", "name", {"part": "last"}, "")])
+    rs += res("calls", [("id", "bigint(20)", "keep", {}, "PRI"), ("BenRegID", "bigint(20)", "benregid", {}, ""),
+                        ("ChangeLog", "text", "scrub_json", {}, "")])
+    conn, lookup = connect(server), connect(server)
+    with conn.cursor() as cur:
+        for stmt in (f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}", "DROP DATABASE IF EXISTS amrit_anon", "CREATE DATABASE amrit_anon",
+                     "CREATE TABLE amrit_anon.id_map (kind VARCHAR(16), old_id BIGINT UNSIGNED, new_id BIGINT UNSIGNED, park TINYINT DEFAULT 0,"
+                     " PRIMARY KEY (kind, old_id))",
+                     *(f"CREATE TABLE amrit_anon.pool_{p} (i INT PRIMARY KEY, v VARCHAR(200), alt VARCHAR(200))"
+                       for p in ("first_name", "last_name", "full_name", "street")),
+                     "INSERT INTO amrit_anon.pool_first_name VALUES (0, 'Asha', ''), (1, 'Ravi', '')",
+                     "INSERT INTO amrit_anon.pool_last_name VALUES (0, 'Rao', ''), (1, 'Nair', '')",
+                     "INSERT INTO amrit_anon.id_map (kind, old_id, new_id) VALUES ('benregid', 5000001, 7000001), ('benregid', 5000002, 7000002)",
+                     f"CREATE TABLE {db}.people (id BIGINT PRIMARY KEY, BenRegID BIGINT, FirstName VARCHAR(50), LastName VARCHAR(50))",
+                     f"INSERT INTO {db}.people VALUES (1, 5000001, 'Asha', 'Rao'), (2, 5000002, 'Ravi', 'Nair')",
+                     f"CREATE TABLE {db}.calls (id BIGINT PRIMARY KEY, BenRegID BIGINT, ChangeLog TEXT)",
+                     f"INSERT INTO {db}.calls VALUES (1, 5000001, '{{\"firstName\":\"Asha\",\"lastName\":\"Rao\"}}'),"
+                     f" (2, 5000002, '{{\"firstName\":\"Ravi\",\"lastName\":\"Nair\"}}')"):
+            cur.execute(stmt)
+        set_session_keys(cur, key)
+    fingerprint_originals(conn, [db], rs)
+    with conn.cursor() as cur:  # anonymized: ids and names replaced; call 1's log keeps its real names (in other spacing and case)
+        cur.execute(f"UPDATE {db}.people SET BenRegID = BenRegID + 2000000, FirstName = IF(id = 1, 'Ravi', 'Asha'), LastName = IF(id = 1, 'Nair', 'Rao')")
+        cur.execute(f"UPDATE {db}.calls SET BenRegID = BenRegID + 2000000")
+        cur.execute(f"UPDATE {db}.calls SET ChangeLog = '{{\"firstName\":\" ASHA \",\"lastName\":\"rao\",\"k\":[1]}}' WHERE id = 1")
+        cur.execute(f"UPDATE {db}.calls SET ChangeLog = '{{\"firstName\":\"Asha\",\"lastName\":\"Rao\"}}' WHERE id = 2")  # call 2: another pool pair
+    report = scan_database(conn, lookup, db, rs, key)
+    conn.close(), lookup.close()
+    assert report.findings == {("calls.ChangeLog", "full_name"): 1}

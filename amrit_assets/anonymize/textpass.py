@@ -2,8 +2,9 @@
 
 Only ``scrub_text`` and ``scrub_json`` columns are read. A table with a one-column primary key is read
 in key order, ``BATCH`` rows at a time; the changed values of a batch go to a temporary table on the
-server and one ``UPDATE ... JOIN`` writes them. A table without one is read by distinct value (the
-changed values collected server-side, written by one join at the end). Memory is bounded by the batch
+server and one ``UPDATE ... JOIN`` writes them. A table without one is read by distinct value (numbered
+once, read back by number: linear, not one sort per batch; the changed values collected server-side,
+written by one join at the end). Memory is bounded by the batch
 and the name dictionary, whatever the table size. The original ids and mapped values a batch needs are
 looked up in the maps for that batch only. It runs before the set-based UPDATE, which then removes the
 row's own names and any remaining pattern (it reads only what this pass left).
@@ -175,20 +176,23 @@ def _by_key(cur, db, table, pk: tuple[str, str], cols, names: list[str], d, keep
 
 
 def _by_value(cur, db, table, cols, d, keep, batch) -> tuple[int, int]:
-    """No one-column primary key: each column's distinct values, in binary order, rewritten by value."""
+    """No one-column primary key: each column's distinct values, numbered once into a temporary table
+    (one scan of the table) and read back by number, rewritten by value."""
     read = changed = 0
     for c in cols:
         _temp_table(cur, "VARBINARY(32)", [c, ColumnScrub("orig", True, None)])
-        col = f"CAST({_q(c.column)} AS BINARY)"
-        last = None
+        cur.execute(f"DROP TEMPORARY TABLE IF EXISTS {WORK_DB}.scrub_values")
+        cur.execute(f"CREATE TEMPORARY TABLE {WORK_DB}.scrub_values (i INT NOT NULL AUTO_INCREMENT PRIMARY KEY, v LONGBLOB NOT NULL)")
+        cur.execute(f"INSERT INTO {WORK_DB}.scrub_values (v) SELECT DISTINCT CAST({_q(c.column)} AS BINARY) FROM {_q(db)}.{_q(table)}"
+                    f" WHERE {_q(c.column)} IS NOT NULL")
+        last = 0
         while True:
-            where = f"{_q(c.column)} IS NOT NULL" + ("" if last is None else f" AND {col} > %s")
-            cur.execute(f"SELECT DISTINCT {col} v FROM {_q(db)}.{_q(table)} WHERE {where} ORDER BY v LIMIT {batch}",
-                        () if last is None else (last,))
-            values = [r[0] for r in cur.fetchall()]
-            if not values:
+            cur.execute(f"SELECT i, v FROM {WORK_DB}.scrub_values WHERE i > %s ORDER BY i LIMIT {batch}", (last,))
+            page = cur.fetchall()
+            if not page:
                 break
-            last = values[-1]
+            last = page[-1][0]
+            values = [bytes(r[1]) for r in page]
             read += len(values)
             texts = [v.decode("utf8", "replace") for v in values]
             lk = _lookups(cur, texts, c.json is not None)
@@ -204,4 +208,5 @@ def _by_value(cur, db, table, cols, d, keep, batch) -> tuple[int, int]:
         cur.execute(f"UPDATE {_q(db)}.{_q(table)} t JOIN {WORK_DB}.scrub_batch b ON b.k = UNHEX(SHA2(t.{_q(c.column)}, 256))"
                     f" SET {', '.join(sets)}")
         cur.execute(f"DROP TEMPORARY TABLE IF EXISTS {WORK_DB}.scrub_batch")
+        cur.execute(f"DROP TEMPORARY TABLE IF EXISTS {WORK_DB}.scrub_values")
     return read, changed

@@ -53,7 +53,8 @@ def _setup(conn):
                 for i in range(1, 26)]
         rows.append((26, "No complaints", "not json, Ramesh 7777777", "2020-01-01 00:00:00"))
         cur.executemany("INSERT INTO tp_b.note VALUES (%s, %s, %s, %s)", rows)
-        cur.executemany("INSERT INTO tp_b.nopk VALUES (%s)", [("Ramesh Kumar came",)] * 3 + [("Fever",), (None,)])
+        cur.executemany("INSERT INTO tp_b.nopk VALUES (%s)", [("Ramesh Kumar came",)] * 3 + [("Fever",), (None,)]
+                        + [(f"seen Kumar on visit {i}",) for i in range(9)])  # 11 distinct values: 3 pages of 4
 
 
 def _resolutions(conn):
@@ -73,7 +74,7 @@ def test_every_known_name_and_id_leaves_free_text_and_json_in_small_batches(conn
     d = load_dictionary(conn)
     assert {"ramesh", "kumar", "yadav", "sunita", "devi", "firstax"} <= d.names and "rampur" in d.keep
     stats = scrub_database(conn, "tp_b", res, KEY, {"note": ["LastModDate"]}, batch=4)
-    assert stats["text_rows_read"] == 26 + 2 and stats["json_invalid"] == 1
+    assert stats["text_rows_read"] == 26 + 11 and stats["json_invalid"] == 1
     with conn.cursor() as cur:
         cur.execute("SELECT new_id FROM amrit_anon.id_map WHERE kind = 'benregid' AND old_id = 7777777")
         (new_id,) = cur.fetchone()
@@ -88,4 +89,4 @@ def test_every_known_name_and_id_leaves_free_text_and_json_in_small_batches(conn
         assert doc["beneficiaryRegID"] == new_id and doc["firstName"] not in ("Ramesh", "[name]") and doc["remarks"] == "[name] seen"
         assert str(ts) == "2020-01-01 00:00:00"
     assert rows[-1][1:3] == ("No complaints", "not json, [name] [id]")
-    assert sorted(nopk, key=str) == ["Fever", None, "[name] came", "[name] came", "[name] came"]
+    assert sorted(nopk, key=str) == ["Fever", None, "[name] came", "[name] came", "[name] came", *(f"seen [name] on visit {i}" for i in range(9))]

@@ -29,3 +29,10 @@ def test_server_stops_and_is_removed_when_the_code_using_it_fails():
     assert not root.exists()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_servers_live_where_amrit_embedded_dir_says(tmp_path, monkeypatch):
+    from amrit_assets.resources.embedded import EmbeddedServer
+
+    monkeypatch.setenv("AMRIT_EMBEDDED_DIR", str(tmp_path))
+    assert EmbeddedServer("x").base_dir == str(tmp_path)

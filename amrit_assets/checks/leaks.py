@@ -523,6 +523,9 @@ def _stream(conn, sql: str, batch: int) -> Iterator[list[tuple]]:
     import pymysql.cursors
 
     with conn.cursor(pymysql.cursors.SSCursor) as cur:
+        # A streamed result waits on the client while a batch is looked up: the server's default
+        # write timeout (60 s) would cut a busy scan off mid-table ("Lost connection ... during query").
+        cur.execute("SET SESSION net_write_timeout = 3600")
         cur.execute(sql)
         while rows := cur.fetchmany(batch):
             yield rows

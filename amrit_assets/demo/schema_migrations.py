@@ -155,10 +155,13 @@ def failure_hint(stderr: str, db: str) -> str:
     code, message = (int(m.group(1)), m.group(3)) if m else (0, stderr)
     if code in (1273, 1115) or "collation" in message.lower():
         return "MariaDB lacks a MySQL 8 collation or character set: add it to portable.MARIADB_COLLATIONS (utf8mb4_0900_* is mapped already)"
-    if code in (1146, 1049) and (t := _MISSING_TABLE.search(message)) and t.group(1).lower() != db.lower():
+    t = _MISSING_TABLE.search(message)
+    if code == 1146 and t and t.group(1).lower() != db.lower():
         return f"{t.group(1)} must be built before {db}: include it in the build (the order reads the views' references)"
-    if code == 1146:
-        return "a table named in another case or by a later migration: AMRIT runs lower_case_table_names=1 (set it when the server is initialized)"
+    if code == 1049:
+        return f"the migration reads a database this server lacks ({message}): build it first, in the same build"
+    if code == 1146 and t:
+        return f"{t.group(1)}.{t.group(2)} does not exist when this migration runs: a later migration creates it, or the name is wrong"
     if code == 1118:
         return "row too large even with innodb_strict_mode=0: use ROW_FORMAT=DYNAMIC (innodb_default_row_format=dynamic)"
     if code == 1064:

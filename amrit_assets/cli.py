@@ -341,7 +341,13 @@ def main(argv: list[str] | None = None) -> int:
         return _preflight(args)
     if args.command == "uat":
         return _uat(args)
-    return _demo(args)
+    from amrit_assets.demo.schema import SchemaBuildError
+
+    try:
+        return _demo(args)
+    except SchemaBuildError as e:  # a migration that does not build: the file and the fix, no traceback
+        print(f"amrit-anon demo: production could not be built: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

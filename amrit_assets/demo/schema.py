@@ -16,6 +16,7 @@ from amrit_assets.demo.schema_migrations import (
     SESSION_SQL,
     MigrationOrderError,
     database_order,
+    error_line,
     failure_hint,
     flyway_checksum,
     prepared_sql,
@@ -170,8 +171,8 @@ def apply_migration(addr: ServerAddress, db: str, path: Path, mariadb: bool) -> 
             capture_output=True,
         )
     if res.returncode != 0:
-        err = res.stderr.decode(errors="replace").strip()
-        raise SchemaBuildError(f"{path.name} of {db} failed ({path}): {err[:1500]}\nfix: {failure_hint(err, db)}")
+        err = res.stderr.decode(errors="replace")
+        raise SchemaBuildError(f"{path.name} of {db} failed ({path}): {error_line(err)}\nfix: {failure_hint(err, db)}")
     return int((time.monotonic() - start) * 1000)
 
 

@@ -149,12 +149,18 @@ _ERROR = re.compile(r"ERROR (\d+) \(\w+\)(?: at line (\d+))?: (.*)")
 _MISSING_TABLE = re.compile(r"Table '([^'.]+)\.([^']+)' doesn't exist")
 
 
+def error_line(stderr: str) -> str:
+    """The client's ``ERROR nnnn ... at line n: ...`` line (it may print the failing statement before it)."""
+    m = _ERROR.search(stderr)
+    return m.group(0) if m else stderr.strip()[-1500:]
+
+
 def failure_hint(stderr: str, db: str) -> str:
     """The fix for a failed migration, read from the client's error."""
     m = _ERROR.search(stderr)
     code, message = (int(m.group(1)), m.group(3)) if m else (0, stderr)
     if code in (1273, 1115) or "collation" in message.lower():
-        return "MariaDB lacks a MySQL 8 collation or character set: add it to portable.MARIADB_COLLATIONS (utf8mb4_0900_* is mapped already)"
+        return "a collation or character set this server lacks (MySQL 8's utf8mb4_0900_* are mapped already): use one both know, or build on MySQL 8"
     t = _MISSING_TABLE.search(message)
     if code == 1146 and t and t.group(1).lower() != db.lower():
         return f"{t.group(1)} must be built before {db}: include it in the build (the order reads the views' references)"

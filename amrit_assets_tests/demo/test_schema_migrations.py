@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
+from amrit_assets.cli import main
 from amrit_assets.demo.environment import demo_environment
 from amrit_assets.demo.schema import SchemaBuildError, build_from_migrations, migration_plan
 from amrit_assets.demo.schema_migrations import flyway_checksum, statements
@@ -105,6 +106,17 @@ def test_mysql8_collations_build_and_errors_name_the_file_and_fix(server, tmp_pa
         assert [r[:2] for r in rows] == [("1", "V1__base.sql"), ("2", "V2__typo.sql")] and all(r[3] == 1 for r in rows)
         assert rows[1][2] == flyway_checksum((root / "db_iemr" / "V2__typo.sql").read_bytes()), "the checksum of the file that ran"
     conn.close()
+
+
+@pytest.mark.integration
+def test_demo_from_migrations_names_the_failing_file_and_fix(tmp_path, monkeypatch, capsys):
+    root = _folders(tmp_path / "checkout", {db: {} for db in DATABASES})
+    (root / "db_iemr" / "V1__bad.sql").write_text("CREATE TABLE t (a INT) COLLATE utf8mb4_klingon_ci;\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # the demo sets it; restored after the test
+    assert main(["demo", "--beneficiaries", "5", "--data-dir", str(tmp_path / "demo"), "--from-migrations", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "V1__bad.sql of db_iemr failed" in err and "Unknown collation: 'utf8mb4_klingon_ci'" in err and "\nfix: " in err
+    assert "Traceback" not in err
 
 
 # --- AMRIT-DB as it is: build, fill, refresh, compare --------------------------------------------------

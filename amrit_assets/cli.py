@@ -42,7 +42,7 @@ def _demo(args: argparse.Namespace) -> int:
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     start = time.monotonic()
     print(f"starting throwaway servers and generating {args.beneficiaries} beneficiaries ...", flush=True)
-    with demo_environment(args.beneficiaries, data_dir, args.seed) as demo:
+    with demo_environment(args.beneficiaries, data_dir, args.seed, args.from_migrations) as demo:
         setup = time.monotonic() - start
         print(f"production ready: {sum(demo.generation.rows.values())} rows in {setup:.1f}s", flush=True)
         if demo.generated_key:
@@ -320,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--ui", action="store_true", help="keep the servers up and start `dagster dev` on them")
     demo.add_argument("--port", type=int, default=3000)
     demo.add_argument("--verbose", action="store_true", help="also print Dagster's DEBUG events")
+    demo.add_argument("--from-migrations", type=Path, metavar="DIR", help="build production from an AMRIT-DB checkout's Flyway migrations, not the carried DDL")
     sub.add_parser("catalog", help="check or resolve the catalog (see `amrit-anon catalog --help`)", add_help=False)
     add_refresh_parser(sub)
     pre = sub.add_parser("preflight", help="can a refresh run safely on the servers of AMRIT_*? (exit 1 on any FAIL)")
@@ -340,7 +341,13 @@ def main(argv: list[str] | None = None) -> int:
         return _preflight(args)
     if args.command == "uat":
         return _uat(args)
-    return _demo(args)
+    from amrit_assets.demo.schema import SchemaBuildError
+
+    try:
+        return _demo(args)
+    except SchemaBuildError as e:  # a migration that does not build: the file and the fix, no traceback
+        print(f"amrit-anon demo: production could not be built: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ result, so a DBA sees the verdict before the migration reaches production.
 """
 
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -46,9 +45,11 @@ from amrit_assets.catalog.gate import (
     schema_fingerprint,
 )
 from amrit_assets.demo.schema import MIGRATION_FOLDERS
+from amrit_assets.demo.schema_migrations import SESSION_SQL, prepared_sql
 from amrit_assets.flyway import Migration, list_migrations
 from amrit_assets.partitions import database_partitions
 from amrit_assets.resources.mysql import MySQLResource, ServerAddress, client_defaults_file, connect
+from amrit_assets.resources.portable import map_0900_collations
 from amrit_assets.resources.settings import RefreshSettings
 
 MIGRATIONS_ENV = "AMRIT_MIGRATIONS_DIR"
@@ -64,8 +65,9 @@ def migrations_checkout() -> Path | None:
 
 
 def migration_folder(checkout: Path, db: str) -> Path | None:
-    """``<checkout>/<db>/`` or AMRIT-DB's ``src/main/resources/db/migration/<folder>/``; None if neither exists."""
-    for candidate in (checkout / db, checkout / "src/main/resources/db/migration" / MIGRATION_FOLDERS.get(db, db)):
+    """``<checkout>/<db>/``, AMRIT-DB's ``src/main/resources/db/migration/<folder>/`` or ``<checkout>/<folder>/``; None if none exists."""
+    folder = MIGRATION_FOLDERS.get(db, db)
+    for candidate in (checkout / db, checkout / "src/main/resources/db/migration" / folder, checkout / folder):
         if candidate.is_dir():
             return candidate
     return None
@@ -158,10 +160,6 @@ def catalog_covers_schema(context: AssetCheckExecutionContext, source: MySQLReso
 
 # --- the preview of pending migrations ---------------------------------------------------------------
 
-# MySQL 8 collations a MariaDB preview server does not know; the collation does not change a column list.
-_MYSQL8_COLLATION = re.compile(rb"utf8mb4_0900_\w+")
-
-
 def _client(*names: str) -> str:
     for name in names:
         found = shutil.which(name)
@@ -180,7 +178,7 @@ def copy_schema(source: ServerAddress, target: ServerAddress, db: str) -> None:
         res = subprocess.run([dump_bin, f"--defaults-extra-file={cnf}", *args, db], capture_output=True)
     if res.returncode != 0:
         raise Failure(f"dumping the schema of {db} failed: {res.stderr.decode(errors='replace')[:1500]}")
-    ddl = _MYSQL8_COLLATION.sub(b"utf8mb4_unicode_ci", res.stdout)
+    ddl = map_0900_collations(res.stdout)  # MySQL 8's collations, which a MariaDB preview server lacks
     conn = connect(target)
     with conn.cursor() as cur:
         cur.execute(f"CREATE DATABASE IF NOT EXISTS `{db}` DEFAULT CHARACTER SET utf8mb4")
@@ -195,8 +193,10 @@ def copy_schema(source: ServerAddress, target: ServerAddress, db: str) -> None:
 
 def apply_migration(target: ServerAddress, db: str, path: Path) -> None:
     mysql_bin = _client("mysql", "mariadb")
-    with client_defaults_file(target) as cnf, path.open("rb") as f:
-        res = subprocess.run([mysql_bin, f"--defaults-extra-file={cnf}", "--init-command=SET FOREIGN_KEY_CHECKS=0", db], stdin=f, capture_output=True)
+    with client_defaults_file(target) as cnf:
+        res = subprocess.run(
+            [mysql_bin, f"--defaults-extra-file={cnf}", f"--init-command={SESSION_SQL}", db], input=prepared_sql(path, mariadb=True), capture_output=True
+        )
     if res.returncode != 0:
         raise Failure(f"{path.name} does not apply to the current schema of {db}: {res.stderr.decode(errors='replace')[:1500]}")
 

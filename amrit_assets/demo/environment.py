@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from amrit_assets.demo.generator import GenerationReport, generate
-from amrit_assets.demo.schema import build_from_ddl
+from amrit_assets.demo.schema import build_from_ddl, build_from_migrations
 from amrit_assets.resources import ROLES
 from amrit_assets.resources.embedded import EmbeddedServer
 from amrit_assets.resources.mysql import ServerAddress
@@ -50,11 +50,18 @@ def patched_environ(values: dict[str, str]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def demo_environment(beneficiaries: int, data_dir: Path, seed: int = 7) -> Iterator[DemoEnvironment]:
-    """Servers up, production filled, environment set; everything torn down on exit."""
+def demo_environment(beneficiaries: int, data_dir: Path, seed: int = 7, migrations: Path | None = None) -> Iterator[DemoEnvironment]:
+    """Servers up, production filled, environment set; everything torn down on exit.
+
+    ``migrations``: an AMRIT-DB checkout whose Flyway migrations build production (views, procedures,
+    triggers and events as AMRIT has them) instead of the carried DDL; the generator reads whichever schema is live.
+    """
     with contextlib.ExitStack() as stack:
         servers = {role: stack.enter_context(EmbeddedServer(role)).address for role in ROLES}
-        build_from_ddl(servers["source"])
+        if migrations is not None:
+            build_from_migrations(servers["source"], migrations)
+        else:
+            build_from_ddl(servers["source"])
         report = generate(servers["source"], beneficiaries, seed)
         generated_key = not os.environ.get("AMRIT_ANON_KEY")
         extra = {"AMRIT_ANON_KEY": secrets.token_hex(32)} if generated_key else {}

@@ -171,9 +171,14 @@ def rewrite_ddl(line: bytes, mariadb: bool) -> bytes:
     """Strip DEFINER clauses; on MariaDB, map MySQL 8's 0900 collations to ones it knows."""
     if b"DEFINER" in line or b"definer" in line:
         line = _DEFINER_CLAUSE.sub(b"", _DEFINER_COMMENT.sub(b"", line))
-    if mariadb and b"0900_" in line:
-        line = _COLLATION_0900.sub(lambda m: MARIADB_COLLATIONS[m.group(1).lower()], line)
-    return line
+    return map_0900_collations(line) if mariadb else line
+
+
+def map_0900_collations(sql: bytes) -> bytes:
+    """MySQL 8's ``utf8mb4_0900_*`` collations replaced by the ones MariaDB (and MySQL 8) know."""
+    if b"0900_" not in sql:
+        return sql
+    return _COLLATION_0900.sub(lambda m: MARIADB_COLLATIONS[m.group(1).lower()], sql)
 
 
 def iter_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -215,3 +215,22 @@ def test_schema_drift_end_to_end(source, tmp_path, monkeypatch):
         assert dumped.success
         [dump] = instance.fetch_materializations(AssetKey("raw_dump"), limit=1).records
         assert dump.asset_materialization.metadata["schema_version"].value == "6"
+
+
+def test_preview_applies_a_mysql8_migration_from_amrit_dbs_folder_layout(server, tmp_path):
+    """A pending migration written on MySQL 8 (utf8mb4_0900_ai_ci) applies on the MariaDB preview server,
+    with the restores' collation mapping; ``<checkout>/db1097identity/`` is found like AMRIT-DB's own layout."""
+    from amrit_assets.checks.schema_gate import apply_migration, migrations_of
+    from amrit_assets.demo.schema import create_databases
+    from amrit_assets.resources.mysql import connect
+
+    (tmp_path / "db1097identity").mkdir()
+    (tmp_path / "db1097identity" / "V6__mysql8.sql").write_text("CREATE TABLE t_new (a VARCHAR(5)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci;\n")
+    [migration] = migrations_of(tmp_path, DB)
+    create_databases(server, (DB,))
+    apply_migration(server, DB, migration.path)
+    conn = connect(server)
+    with conn.cursor() as cur:
+        cur.execute("SELECT table_collation FROM information_schema.tables WHERE table_schema = %s AND table_name = 't_new'", (DB,))
+        assert cur.fetchone()[0] == "utf8mb4_unicode_520_ci"
+    conn.close()

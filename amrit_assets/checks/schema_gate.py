@@ -13,7 +13,6 @@ result, so a DBA sees the verdict before the migration reaches production.
 """
 
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -49,6 +48,7 @@ from amrit_assets.demo.schema import MIGRATION_FOLDERS
 from amrit_assets.flyway import Migration, list_migrations
 from amrit_assets.partitions import database_partitions
 from amrit_assets.resources.mysql import MySQLResource, ServerAddress, client_defaults_file, connect
+from amrit_assets.resources.portable import is_mariadb_client, map_0900_collations
 from amrit_assets.resources.settings import RefreshSettings
 
 MIGRATIONS_ENV = "AMRIT_MIGRATIONS_DIR"
@@ -158,10 +158,6 @@ def catalog_covers_schema(context: AssetCheckExecutionContext, source: MySQLReso
 
 # --- the preview of pending migrations ---------------------------------------------------------------
 
-# MySQL 8 collations a MariaDB preview server does not know; the collation does not change a column list.
-_MYSQL8_COLLATION = re.compile(rb"utf8mb4_0900_\w+")
-
-
 def _client(*names: str) -> str:
     for name in names:
         found = shutil.which(name)
@@ -174,13 +170,13 @@ def copy_schema(source: ServerAddress, target: ServerAddress, db: str) -> None:
     """The structure of ``db`` (tables and views, no rows) from the source into ``target``."""
     dump_bin, mysql_bin = _client("mysqldump", "mariadb-dump"), _client("mysql", "mariadb")
     args = ["--no-data", "--skip-triggers", "--no-tablespaces", "--skip-lock-tables", "--single-transaction", "--default-character-set=utf8mb4"]
-    if "MariaDB" not in subprocess.run([dump_bin, "--version"], capture_output=True, text=True).stdout:
+    if not is_mariadb_client(dump_bin):
         args += ["--set-gtid-purged=OFF", "--column-statistics=0"]
     with client_defaults_file(source) as cnf:
         res = subprocess.run([dump_bin, f"--defaults-extra-file={cnf}", *args, db], capture_output=True)
     if res.returncode != 0:
         raise Failure(f"dumping the schema of {db} failed: {res.stderr.decode(errors='replace')[:1500]}")
-    ddl = _MYSQL8_COLLATION.sub(b"utf8mb4_unicode_ci", res.stdout)
+    ddl = map_0900_collations(res.stdout)  # a MariaDB preview server does not know them; a column list does not change
     conn = connect(target)
     with conn.cursor() as cur:
         cur.execute(f"CREATE DATABASE IF NOT EXISTS `{db}` DEFAULT CHARACTER SET utf8mb4")

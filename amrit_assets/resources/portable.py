@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -172,8 +173,13 @@ def rewrite_ddl(line: bytes, mariadb: bool) -> bytes:
     if b"DEFINER" in line or b"definer" in line:
         line = _DEFINER_CLAUSE.sub(b"", _DEFINER_COMMENT.sub(b"", line))
     if mariadb and b"0900_" in line:
-        line = _COLLATION_0900.sub(lambda m: MARIADB_COLLATIONS[m.group(1).lower()], line)
+        line = map_0900_collations(line)
     return line
+
+
+def map_0900_collations(ddl: bytes) -> bytes:
+    """MySQL 8's 0900 collations replaced by the ones MariaDB and MySQL 8 both know (MARIADB_COLLATIONS)."""
+    return _COLLATION_0900.sub(lambda m: MARIADB_COLLATIONS[m.group(1).lower()], ddl)
 
 
 def iter_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -454,6 +460,12 @@ def pending_lock(conn: pymysql.Connection, timeout: int = 300) -> Iterator[None]
 
 
 def is_mariadb(conn: pymysql.Connection) -> bool:
+    """Whether the server is MariaDB (else MySQL): its dialect decides what a dump must be rewritten to."""
     with conn.cursor() as cur:
         cur.execute("SELECT VERSION()")
         return "mariadb" in str(cur.fetchone()[0]).lower()
+
+
+def is_mariadb_client(binary: str) -> bool:
+    """Whether a mysql/mysqldump binary is MariaDB's: its options and its sandbox marker differ from MySQL's."""
+    return "MariaDB" in subprocess.run([binary, "--version"], capture_output=True, text=True).stdout

@@ -41,8 +41,7 @@ def audit_report(context: AssetExecutionContext, source: MySQLResource, uat_serv
     start = time.monotonic()
     masking = {}
     risk = None
-    src, dst = source.connect(), uat_server.connect()
-    try:
+    with source.get_connection() as src, uat_server.get_connection() as dst:
         for db in refreshed:
             if not base_tables(dst, db):
                 continue
@@ -58,9 +57,6 @@ def audit_report(context: AssetExecutionContext, source: MySQLResource, uat_serv
         if RISK_DATABASE in refreshed:
             risk = k_anonymity(dst).as_dict()
         seconds["risk"] = time.monotonic() - start
-    finally:
-        src.close()
-        dst.close()
 
     tags = {k: v for k, v in context.run.tags.items() if not k.startswith(".")}
     report = build_report(

@@ -21,10 +21,9 @@ def raw_dump(context: AssetExecutionContext, source: MySQLResource, settings: Re
     db = context.partition_key
     # The schema gate and preflight must have passed on the latest source_schema[db], also when this run selects raw_dump alone.
     require_checks_passed(context.instance, "source_schema", ["catalog_covers_schema", "preflight"], db)
-    conn = source.connect()
-    version = schema_version(conn, db)
-    tables = len(base_tables(conn, db))
-    conn.close()
+    with source.get_connection() as conn:
+        version = schema_version(conn, db)
+        tables = len(base_tables(conn, db))
     check_dump_version(db, version, settings.catalog().verified.get(db))  # no migration since the gate passed
     path = settings.raw_dump_path(db)
     retention = apply_retention(path.parent, settings.raw_retention_hours())  # first: frees disk for the new dump

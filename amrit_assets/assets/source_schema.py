@@ -24,12 +24,9 @@ def source_schema(context: AssetExecutionContext, source: MySQLResource, setting
     Metadata holds counts, names and versions only, never a data value.
     """
     db = context.partition_key
-    conn = source.connect()
-    try:
+    with source.get_connection() as conn:
         version = schema_version(conn, db)
         columns = columns_from_server(conn, [db])
-    finally:
-        conn.close()
     tables = {c.table for c in columns if not c.is_view}
     views = {c.table for c in columns if c.is_view}
     verified = settings.catalog().verified.get(db)

@@ -47,11 +47,10 @@ def staging(
     if restored.views_pending:
         context.log.warning(f"views waiting for another database (created when it is restored): {', '.join(restored.views_pending)}")
     start = time.monotonic()
-    conn = workspace.connect()
-    counts = row_counts(conn, db)
-    record_row_counts(conn, db, counts)
-    mark_staged(conn, db, context.run.run_id)
-    conn.close()
+    with workspace.get_connection() as conn:
+        counts = row_counts(conn, db)
+        record_row_counts(conn, db, counts)
+        mark_staged(conn, db, context.run.run_id)
     return MaterializeResult(
         metadata={
             "database": db,

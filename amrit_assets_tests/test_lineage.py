@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 from dagster import AssetKey, AssetRecordsFilter, AssetSelection, DagsterInstance, materialize
 
+from amrit_assets import policy
 from amrit_assets import lineage
 from amrit_assets.common.keys import fingerprint
 from amrit_assets.assets import REFRESH_ASSETS
@@ -83,7 +84,7 @@ def test_audit_report_is_written_as_json_and_markdown(refreshed, audit):
         assert entry["refreshed"] and entry["lineage_ok"], db
         assert entry["schema_version"] == entry["catalog_verified_version"] == BASELINE_VERSIONS[db]
         assert set(entry["stage_seconds"]) == {"uat", "anonymized_dump", "anonymized", "staging", "raw_dump", "source_schema"}
-    assert audit.json["catalog"]["sha256"] == catalog_hash(RefreshSettings().catalog())
+    assert audit.json["catalog"]["sha256"] == catalog_hash(policy.catalog(RefreshSettings()))
     assert audit.json["key_fingerprint"] == fingerprint(refreshed.key.encode())
 
 
@@ -138,7 +139,7 @@ def test_trace_links_uat_back_to_the_raw_dump(refreshed):
         "zero_pii_leaks": True, "zero_new_orphans": True, "row_counts_preserved": True, "unique_indexes_hold": True}
     assert [c["passed"] for c in n["source_schema"]["checks"]] == [True]
     assert t["newer_anonymized"] is None and audit_has_no_attempts(refreshed)
-    assert t["catalog"]["sha256"] == catalog_hash(RefreshSettings().catalog())
+    assert t["catalog"]["sha256"] == catalog_hash(policy.catalog(RefreshSettings()))
     assert t["key_fingerprint"] == fingerprint(refreshed.key.encode())
     text = format_trace(t)
     assert publish in text and extract in text and dump["sha256"] in text and "(file matches)" in text

@@ -4,6 +4,7 @@ import time
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
+from amrit_assets import policy
 from amrit_assets.anonymize.compile import plan_database
 from amrit_assets.common.keys import fingerprint, set_session_keys
 from amrit_assets.common.resolve import resolve_live
@@ -29,8 +30,8 @@ def anonymized(
     db = context.partition_key
     require_checks_passed(context.instance, "benregid_mapping", ["mapping_is_bijection"], None)
     require_mapping_current(context.instance, DATABASES)
-    key = settings.key()
-    catalog = settings.catalog()
+    key = policy.key(settings)
+    catalog = policy.catalog(settings)
     with workspace.get_connection() as conn:
         require_original(conn, db)
         resolutions = resolve_live(conn, catalog, (db,))

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
+from amrit_assets import policy
 from amrit_assets.common.keys import fingerprint
 from amrit_assets.common.resolve import resolve_live
 from amrit_assets.audit.masking import compare_database
@@ -32,8 +33,8 @@ def audit_report(context: AssetExecutionContext, source: MySQLResource, uat_serv
     now = datetime.now(timezone.utc)
     seconds: dict[str, float] = {}
     start = time.monotonic()
-    catalog = settings.catalog()
-    key_fp = fingerprint(settings.key())
+    catalog = policy.catalog(settings)
+    key_fp = fingerprint(policy.key(settings))
     traces = {db: trace(context.instance, db) for db in DATABASES}
     seconds["lineage"] = time.monotonic() - start
     refreshed = [db for db, t in traces.items() if t["found"]]

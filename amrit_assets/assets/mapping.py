@@ -8,6 +8,7 @@ import time
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
+from amrit_assets import policy
 from amrit_assets.anonymize.freetext import build_name_dictionary
 from amrit_assets.anonymize.maps import build_maps, map_columns
 from amrit_assets.anonymize.pools import build_pools
@@ -33,10 +34,10 @@ def benregid_mapping(
     context: AssetExecutionContext, source: MySQLResource, workspace: MySQLResource, uat_server: MySQLResource, settings: RefreshSettings
 ) -> MaterializeResult:
     """BenRegID/BeneficiaryID → new id (keyed bijection) and phone/Aadhaar/... value maps, for all databases."""
-    key = settings.key()
+    key = policy.key(settings)
     start = time.monotonic()
     with workspace.get_connection() as conn:
-        resolutions = resolve_live(conn, settings.catalog(), DATABASES)
+        resolutions = resolve_live(conn, policy.catalog(settings), DATABASES)
         id_cols, value_cols = map_columns(resolutions)
         pools = build_pools(conn)
         stats = build_maps(conn, key, id_cols, value_cols)

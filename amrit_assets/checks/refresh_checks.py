@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue, PreviewWarning, asset_check
 
+from amrit_assets import policy
 from amrit_assets.catalog.model import Resolution
 from amrit_assets.common.resolve import resolve_live
 from amrit_assets.checks.integrity import bijection_violations, new_orphans, row_count_changes, unique_violations
@@ -35,7 +36,7 @@ def _json(counts: dict) -> MetadataValue:
 def resolved(workspace: MySQLResource, settings: RefreshSettings, db: str) -> Iterator[tuple[object, list[Resolution]]]:
     """Every check's prologue: a workspace connection, closed however the check ends, and the catalog resolved on ``db``."""
     with workspace.get_connection() as conn:
-        yield conn, resolve_live(conn, settings.catalog(), (db,))
+        yield conn, resolve_live(conn, policy.catalog(settings), (db,))
 
 
 @asset_check(asset="benregid_mapping", blocking=True, description="Every map is one-to-one: count(in) = count(distinct out).")
@@ -55,7 +56,7 @@ def zero_pii_leaks(context: AssetCheckExecutionContext, workspace: MySQLResource
     db = context.partition_key
     start = time.monotonic()
     with resolved(workspace, settings, db) as (conn, resolutions), workspace.get_connection() as lookups:
-        report = scan_database(conn, lookups, db, resolutions, settings.key())
+        report = scan_database(conn, lookups, db, resolutions, policy.key(settings))
     context.log.info(f"{db}: {report.total} leak findings over {report.scanned_columns} columns")
     return AssetCheckResult(
         passed=report.total == 0,

@@ -34,6 +34,7 @@ from dagster import (
     op,
 )
 
+from amrit_assets import policy
 from amrit_assets.catalog.coverage import columns_from_server
 from amrit_assets.catalog.gate import (
     FlywayMigration,
@@ -128,7 +129,7 @@ def _recorded_fingerprint(context: AssetCheckExecutionContext, db: str) -> str |
 )
 def catalog_covers_schema(context: AssetCheckExecutionContext, source: MySQLResource, settings: RefreshSettings) -> AssetCheckResult:
     db = context.partition_key
-    catalog = settings.catalog()
+    catalog = policy.catalog(settings)
     with source.get_connection() as conn:
         applied = read_flyway_history(conn, db)
         columns = columns_from_server(conn, [db])
@@ -215,7 +216,7 @@ def preview_migrations(context: OpExecutionContext, config: PreviewConfig, sourc
     checkout = migrations_checkout()
     if checkout is None:
         raise Failure(f"set {MIGRATIONS_ENV} to an AMRIT-DB checkout (<db>/V<n>__*.sql) to preview its migrations")
-    catalog = settings.catalog()
+    catalog = policy.catalog(settings)
     with source.get_connection() as conn:
         applied = read_flyway_history(conn, db) or []
     live = highest_version(m.version for m in applied)

@@ -146,7 +146,7 @@ def _newer_anonymized(instance: DagsterInstance, runs: _Runs, db: str, than: int
 
 
 def trace(instance: DagsterInstance, db: str, *, verify_files: bool = True) -> dict:
-    """The lineage of what ``uat[db]`` holds now, back to the raw dump and the catalog (see the module doc)."""
+    """The lineage of what UAT holds for ``db`` now (the last ``uat_swap`` of it), back to the raw dump and the catalog."""
     runs = _Runs(instance)
     out: dict = {"database": db, "found": False, "nodes": {}, "links": [], "runs": runs.runs, "newer_anonymized": None}
     swap = latest(instance, "uat_swap", None, match=lambda r: db in (_metadata(r).get("databases") or ()))

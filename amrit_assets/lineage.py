@@ -1,17 +1,21 @@
 """Which refresh put this data in UAT, and which checks passed: traced through Dagster's event log.
 
-``trace(instance, db)`` starts at the latest ``uat[db]`` materialization and walks the graph back to
-the raw dump and the catalog, using what each asset recorded (never a data value):
+``trace(instance, db)`` starts at the latest ``uat_swap`` that swapped ``db`` into UAT (what UAT
+holds is what a swap swapped, not the latest ``uat[db]``, whose shadow may still wait) and walks the
+graph back to the raw dump and the catalog, using what each asset recorded (never a data value).
+"Read" is the input pointer Dagster records on each materialization (``amrit_assets.eventlog``):
+exact also when another run materialized the upstream while the step ran.
 
+- ``uat[db]``: the one ``uat_swap`` read (the shadow it swapped in);
 - ``anonymized[db]``: the materialization of the run ``uat`` recorded as ``anonymized_run`` (the one
-  whose checks it verified), with its four checks' results on exactly that run;
-- ``anonymized_dump[db]``: the latest one before ``uat`` whose sha256 is the ``dump_sha256`` uat
+  whose checks it verified), with its four checks' results on exactly that materialization;
+- ``anonymized_dump[db]``: the one ``uat`` read, whose sha256 must be the ``dump_sha256`` uat
   restored (and, when the file is still there, the file's sha256 now);
-- ``benregid_mapping``: the latest before ``anonymized`` (what its guard accepted), with its check;
-- ``staging[db]``: the latest before ``anonymized`` (anonymizing requires a fresh staging);
-- ``raw_dump[db]``: the latest before ``staging`` (what staging restored), schema version and sha256;
-- ``source_schema[db]``: the latest before ``raw_dump``, with the schema gate's result;
-- ``audit_report``: the first one after ``uat``, for the catalog hash and key fingerprint of the refresh.
+- ``benregid_mapping``: the one ``anonymized`` read (what its guard accepted), with its check;
+- ``staging[db]``: the one ``anonymized`` read (anonymizing requires a fresh staging);
+- ``raw_dump[db]``: the one ``staging`` read (what staging restored), schema version and sha256;
+- ``source_schema[db]``: the one ``raw_dump`` read, with the schema gate's result;
+- ``audit_report``: the first one after the ``uat_swap``, for the catalog hash and key fingerprint.
 
 ``newer_anonymized`` is the latest ``anonymized[db]`` when it is newer than the one in UAT (or when
 nothing reached UAT): a refresh attempt that did not (or not yet) reach UAT, with its checks' results,
@@ -28,16 +32,15 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from dagster import AssetCheckKey, AssetKey, AssetRecordsFilter, DagsterInstance
-from dagster._core.event_api import PartitionKeyFilter
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster import DagsterInstance
 
 from amrit_assets.audit.report import plain, trigger_of
 from amrit_assets.checks.refresh_checks import ANONYMIZED_CHECKS
+from amrit_assets.eventlog import SUCCEEDED, check_executions, evaluated, latest, read_by
 from amrit_assets.partitions import DATABASES
 from amrit_assets.resources.dumps import file_sha256
 
@@ -45,7 +48,6 @@ CHECKS = {"anonymized": ANONYMIZED_CHECKS, "source_schema": ("catalog_covers_sch
 CHAIN = ("uat", "anonymized_dump", "anonymized", "benregid_mapping", "staging", "raw_dump", "source_schema")
 PARTITIONED = {"uat", "anonymized_dump", "anonymized", "staging", "raw_dump", "source_schema"}
 OMIT_METADATA = {"table_names", "report"}  # long lists or the audit page itself: not lineage
-PAGE = 100
 
 
 def iso(ts: float | None) -> str | None:
@@ -55,40 +57,6 @@ def iso(ts: float | None) -> str | None:
 # --- reading the event log ------------------------------------------------------------------------
 
 
-def _find(
-    instance: DagsterInstance,
-    asset: str,
-    partition: str | None,
-    *,
-    before: int | None = None,
-    after: int | None = None,
-    match: Callable[[object], bool] | None = None,
-    pages: int = 20,
-):
-    """The newest materialization before a storage id (or the oldest after one) that matches."""
-    ascending = after is not None and before is None
-    cursor = None
-    for _ in range(pages):
-        result = instance.fetch_materializations(
-            AssetRecordsFilter(
-                asset_key=AssetKey(asset),
-                asset_partitions=[partition] if partition else None,
-                before_storage_id=before,
-                after_storage_id=after,
-            ),
-            limit=PAGE,
-            cursor=cursor,
-            ascending=ascending,
-        )
-        for record in result.records:
-            if match is None or match(record):
-                return record
-        if not result.has_more:
-            return None
-        cursor = result.cursor
-    return None
-
-
 def _metadata(record) -> dict:
     mat = record.asset_materialization
     if mat is None:
@@ -96,35 +64,27 @@ def _metadata(record) -> dict:
     return {k: plain(v) for k, v in mat.metadata.items() if k not in OMIT_METADATA}
 
 
-def _check_result(instance: DagsterInstance, asset: str, check: str, partition: str | None, run_id: str) -> dict:
-    """The execution of one check in ``run_id`` (on the traced materialization), or 'not run'."""
-    key = AssetCheckKey(AssetKey(asset), check)
-    pf = PartitionKeyFilter(key=partition) if partition else None
-    latest = None
-    cursor = None
-    for _ in range(10):
-        history = instance.event_log_storage.get_asset_check_execution_history(key, limit=PAGE, cursor=cursor, partition_filter=pf)
-        for rec in history:
-            latest = latest or rec
-            if rec.run_id == run_id:
-                evaluation = rec.evaluation if rec.status != AssetCheckExecutionRecordStatus.PLANNED else None
-                return {
-                    "check": check,
-                    "asset": asset,
-                    "partition": partition,
-                    "status": rec.status.value,
-                    "passed": rec.status == AssetCheckExecutionRecordStatus.SUCCEEDED,
-                    "run_id": rec.run_id,
-                    "timestamp": iso(rec.create_timestamp),
-                    "latest_execution": rec is latest,
-                    "description": getattr(evaluation, "description", None),
-                    "metadata": {k: plain(v) for k, v in (evaluation.metadata.items() if evaluation else [])},
-                }
-        if len(history) < PAGE:
-            break
-        cursor = history[-1].id
+def _check_result(instance: DagsterInstance, asset: str, check: str, partition: str | None, record) -> dict:
+    """The execution of one check on the traced materialization (its run, its storage id), or 'not run'."""
+    first = True
+    for rec in check_executions(instance, asset, check, partition):
+        if evaluated(rec, record):
+            evaluation = rec.evaluation
+            return {
+                "check": check,
+                "asset": asset,
+                "partition": partition,
+                "status": rec.status.value,
+                "passed": rec.status.value == SUCCEEDED,
+                "run_id": rec.run_id,
+                "timestamp": iso(rec.create_timestamp),
+                "latest_execution": first,
+                "description": getattr(evaluation, "description", None),
+                "metadata": {k: plain(v) for k, v in (evaluation.metadata.items() if evaluation else [])},
+            }
+        first = False
     return {"check": check, "asset": asset, "partition": partition, "status": "NOT RUN", "passed": False, "run_id": None,
-            "timestamp": None, "latest_execution": False, "description": f"no execution in run {run_id}", "metadata": {}}
+            "timestamp": None, "latest_execution": False, "description": f"no execution in run {record.run_id}", "metadata": {}}
 
 
 class _Runs:
@@ -164,7 +124,7 @@ class _Runs:
 def _node(instance: DagsterInstance, runs: _Runs, asset: str, record, partition: str | None) -> dict:
     runs.add(record.run_id)
     steps = runs.steps(record.run_id)
-    checks = [_check_result(instance, asset, c, partition, record.run_id) for c in CHECKS.get(asset, ())]
+    checks = [_check_result(instance, asset, c, partition, record) for c in CHECKS.get(asset, ())]
     return {
         "asset": asset,
         "partition": partition,
@@ -179,23 +139,25 @@ def _node(instance: DagsterInstance, runs: _Runs, asset: str, record, partition:
 
 
 def _newer_anonymized(instance: DagsterInstance, runs: _Runs, db: str, than: int | None) -> dict | None:
-    latest = _find(instance, "anonymized", db)
-    if latest is None or (than is not None and latest.storage_id <= than):
+    newest = latest(instance, "anonymized", db)
+    if newest is None or (than is not None and newest.storage_id <= than):
         return None
-    return _node(instance, runs, "anonymized", latest, db)
+    return _node(instance, runs, "anonymized", newest, db)
 
 
 def trace(instance: DagsterInstance, db: str, *, verify_files: bool = True) -> dict:
-    """The lineage of what ``uat[db]`` holds now, back to the raw dump and the catalog (see the module doc)."""
+    """The lineage of what UAT holds for ``db`` now (the last ``uat_swap`` of it), back to the raw dump and the catalog."""
     runs = _Runs(instance)
     out: dict = {"database": db, "found": False, "nodes": {}, "links": [], "runs": runs.runs, "newer_anonymized": None}
-    uat = _find(instance, "uat", db)
+    swap = latest(instance, "uat_swap", None, match=lambda r: db in (_metadata(r).get("databases") or ()))
+    uat = read_by(instance, swap, "uat", db) if swap is not None else None
     if uat is None:
-        out["problem"] = f"uat[{db}] has never been materialized in this instance"
+        out["problem"] = f"no uat_swap has swapped {db} into UAT in this instance"
         out["newer_anonymized"] = _newer_anonymized(instance, runs, db, None)
         return out
     out["found"] = True
     nodes = out["nodes"]
+    nodes["uat_swap"] = _node(instance, runs, "uat_swap", swap, None)
     nodes["uat"] = _node(instance, runs, "uat", uat, db)
     uat_meta = nodes["uat"]["metadata"]
     links = out["links"]
@@ -204,15 +166,13 @@ def trace(instance: DagsterInstance, db: str, *, verify_files: bool = True) -> d
         links.append({"link": name, "ok": bool(ok), "detail": detail})
 
     anonymized_run = uat_meta.get("anonymized_run")
-    anonymized = _find(instance, "anonymized", db, before=uat.storage_id, match=lambda r: r.run_id == anonymized_run)
-    dump = _find(
-        instance, "anonymized_dump", db, before=uat.storage_id,
-        match=lambda r: _metadata(r).get("sha256") == uat_meta.get("dump_sha256"),
-    )
+    anonymized = latest(instance, "anonymized", db, before=uat.storage_id, match=lambda r: r.run_id == anonymized_run)
+    dump = read_by(instance, uat, "anonymized_dump", db)
     if dump is not None:
         nodes["anonymized_dump"] = _node(instance, runs, "anonymized_dump", dump, db)
         d = nodes["anonymized_dump"]["metadata"]
-        link("uat restored the anonymized_dump (sha256)", True, str(d.get("sha256")))
+        link("uat restored the anonymized_dump (sha256)", d.get("sha256") == uat_meta.get("dump_sha256"),
+             f"{d.get('sha256')} vs {uat_meta.get('dump_sha256')}")
         link("anonymized_dump was made from the anonymized run uat checked", d.get("anonymized_run") == anonymized_run,
              f"{d.get('anonymized_run')} vs {anonymized_run}")
         if verify_files:
@@ -222,7 +182,7 @@ def trace(instance: DagsterInstance, db: str, *, verify_files: bool = True) -> d
             link("the anonymized dump file is still the one restored", now == d.get("sha256"),
                  "file missing" if now is None else ("matches" if now == d.get("sha256") else "file differs (a later dump replaced it)"))
     else:
-        link("uat restored the anonymized_dump (sha256)", False, f"no anonymized_dump[{db}] with sha256 {uat_meta.get('dump_sha256')}")
+        link("uat restored the anonymized_dump (sha256)", False, f"no anonymized_dump[{db}] preceded uat (sha256 {uat_meta.get('dump_sha256')})")
     if anonymized is None:
         link("uat's anonymized run is in the event log", False, f"no anonymized[{db}] materialization in run {anonymized_run}")
         return out
@@ -231,19 +191,19 @@ def trace(instance: DagsterInstance, db: str, *, verify_files: bool = True) -> d
     link("every check passed on the anonymized materialization uat used", all(c["passed"] for c in nodes["anonymized"]["checks"]),
          ", ".join(f"{c['check']} {c['status'].lower()}" for c in nodes["anonymized"]["checks"]))
 
-    mapping = _find(instance, "benregid_mapping", None, before=anonymized.storage_id)
+    mapping = read_by(instance, anonymized, "benregid_mapping", None)
     if mapping is not None:
         nodes["benregid_mapping"] = _node(instance, runs, "benregid_mapping", mapping, None)
         link("mapping_is_bijection passed on the mapping anonymized used", all(c["passed"] for c in nodes["benregid_mapping"]["checks"]))
     else:
         link("a benregid_mapping preceded anonymized", False)
 
-    staging = _find(instance, "staging", db, before=anonymized.storage_id)
+    staging = read_by(instance, anonymized, "staging", db)
     if staging is None:
         link("a staging preceded anonymized", False)
         return out
     nodes["staging"] = _node(instance, runs, "staging", staging, db)
-    raw = _find(instance, "raw_dump", db, before=staging.storage_id)
+    raw = read_by(instance, staging, "raw_dump", db)
     if raw is None:
         link("a raw_dump preceded staging", False)
         return out
@@ -252,7 +212,7 @@ def trace(instance: DagsterInstance, db: str, *, verify_files: bool = True) -> d
         r = nodes["raw_dump"]["metadata"]
         path = Path(str(r.get("path", "")))
         nodes["raw_dump"]["file_sha256"] = file_sha256(path) if r.get("path") and path.is_file() else None
-    schema = _find(instance, "source_schema", db, before=raw.storage_id)
+    schema = read_by(instance, raw, "source_schema", db)
     if schema is None:
         link("a source_schema (schema gate) preceded raw_dump", False)
     else:
@@ -262,7 +222,7 @@ def trace(instance: DagsterInstance, db: str, *, verify_files: bool = True) -> d
              nodes["source_schema"]["metadata"].get("schema_version") == nodes["raw_dump"]["metadata"].get("schema_version"),
              f"{nodes['source_schema']['metadata'].get('schema_version')} / {nodes['raw_dump']['metadata'].get('schema_version')}")
 
-    audit = _find(instance, "audit_report", None, after=uat.storage_id)
+    audit = latest(instance, "audit_report", None, after=swap.storage_id)
     if audit is not None:
         nodes["audit_report"] = _node(instance, runs, "audit_report", audit, None)
     a_meta = nodes.get("audit_report", {}).get("metadata", {})
@@ -311,16 +271,17 @@ def format_trace(t: dict) -> str:
     def row(asset: str, detail: str) -> None:
         node = n.get(asset)
         if node is None:
-            lines.append(f"  {'←' if asset != 'uat' else ' '} {asset:17s} (not found)")
+            lines.append(f"  {'←' if asset != 'uat_swap' else ' '} {asset:17s} (not found)")
             return
         trig = runs.get(node["run_id"], {}).get("trigger", "")
-        arrow = " " if asset == "uat" else "←"
+        arrow = " " if asset == "uat_swap" else "←"
         lines.append(f"  {arrow} {asset:17s} {node['timestamp']}  run {node['run_id']}  [{trig}]")
         if detail:
             lines.append(f"      {detail}")
 
     meta = {k: v.get("metadata", {}) for k, v in n.items()}
     u, d, a, m, s, r, g = (meta.get(k, {}) for k in CHAIN)
+    row("uat_swap", f"swapped {', '.join(meta.get('uat_swap', {}).get('databases') or [])} into UAT in one RENAME TABLE")
     row("uat", f"tables {u.get('tables')}, rows {u.get('rows')}, restored dump sha256 {u.get('dump_sha256')}")
     file_state = ""
     if "anonymized_dump" in n and "file_sha256" in n["anonymized_dump"]:

@@ -9,6 +9,7 @@ import pytest
 
 from amrit_assets.resources.embedded import EmbeddedServer
 from amrit_assets.resources.mysql import ServerAddress, connect
+from amrit_assets.resources.swap import SwapReport, prepare_shadow, swap_prepared
 
 TEST_KEY = "test-key-0123456789abcdef"  # a test fixture, not a secret
 
@@ -30,6 +31,12 @@ def checksum(addr: ServerAddress, db: str) -> tuple:
             sums.append((t, cur.fetchone()[1]))
     conn.close()
     return tuple(sums)
+
+
+def prepare_and_swap(addr: ServerAddress, db: str, dump, expected_rows: dict[str, int], restore, checkpoint=lambda _: None) -> tuple[SwapReport, SwapReport]:
+    """What ``uat[db]`` and then ``uat_swap`` do for one database: the shadow restored and verified, then swapped in."""
+    prepared = prepare_shadow(addr, db, dump, expected_rows, restore, checkpoint)
+    return prepared, swap_prepared(addr, {db: prepared.shadow}, checkpoint)[db]
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,7 @@ from amrit_assets.demo.environment import demo_environment, patched_environ
 from amrit_assets.resources.embedded import EmbeddedServer
 from amrit_assets.resources.dumps import dump_database, restore_dump
 from amrit_assets.resources.mysql import connect
-from amrit_assets.resources.swap import publish
-from amrit_assets_tests.conftest import TEST_KEY
+from amrit_assets_tests.conftest import TEST_KEY, prepare_and_swap
 
 
 def test_preflight_passes_on_the_embedded_default_and_names_a_uat_that_is_the_source(tmp_path, capsys):
@@ -33,7 +32,7 @@ def _state(server, db: str, n: int, tag: str, tmp_path) -> None:
         cur.executemany(f"INSERT INTO src_{tag}.t VALUES (%s)", [(i,) for i in range(n)])
     conn.close()
     path = dump_database(server, f"src_{tag}", tmp_path / f"{tag}.sql").path
-    publish(server, db, path, {"t": n}, restore_dump)
+    prepare_and_swap(server, db, path, {"t": n}, restore_dump)
 
 
 def test_uat_status_and_rollback(server, tmp_path, capsys):

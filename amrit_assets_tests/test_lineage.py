@@ -13,8 +13,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from dagster import AssetKey, AssetSelection, DagsterInstance, materialize
+from dagster import AssetKey, AssetRecordsFilter, AssetSelection, DagsterInstance, materialize
 
+from amrit_assets import policy
 from amrit_assets import lineage
 from amrit_assets.common.keys import fingerprint
 from amrit_assets.assets import REFRESH_ASSETS
@@ -83,7 +84,7 @@ def test_audit_report_is_written_as_json_and_markdown(refreshed, audit):
         assert entry["refreshed"] and entry["lineage_ok"], db
         assert entry["schema_version"] == entry["catalog_verified_version"] == BASELINE_VERSIONS[db]
         assert set(entry["stage_seconds"]) == {"uat", "anonymized_dump", "anonymized", "staging", "raw_dump", "source_schema"}
-    assert audit.json["catalog"]["sha256"] == catalog_hash(RefreshSettings().catalog())
+    assert audit.json["catalog"]["sha256"] == catalog_hash(policy.catalog(RefreshSettings()))
     assert audit.json["key_fingerprint"] == fingerprint(refreshed.key.encode())
 
 
@@ -120,7 +121,7 @@ def test_k_anonymity_is_reported(audit):
 def test_trace_links_uat_back_to_the_raw_dump(refreshed):
     t = trace(refreshed.instance, "db_iemr")
     n = t["nodes"]
-    assert set(n) == {"uat", "anonymized_dump", "anonymized", "benregid_mapping", "staging", "raw_dump", "source_schema", "audit_report"}
+    assert set(n) == {"uat_swap", "uat", "anonymized_dump", "anonymized", "benregid_mapping", "staging", "raw_dump", "source_schema", "audit_report"}
     assert all(link["ok"] for link in t["links"]), [link for link in t["links"] if not link["ok"]]
     # publish: anonymized -> anonymized_dump -> uat in one run; extract: source_schema -> raw_dump -> staging in another
     publish, extract, mapping = n["uat"]["run_id"], n["raw_dump"]["run_id"], n["benregid_mapping"]["run_id"]
@@ -128,6 +129,7 @@ def test_trace_links_uat_back_to_the_raw_dump(refreshed):
     assert n["staging"]["run_id"] == n["source_schema"]["run_id"] == extract
     runs = refreshed.report.run_ids
     assert runs.index(extract) < runs.index(mapping) < runs.index(publish) < runs.index(n["audit_report"]["run_id"])
+    assert n["uat_swap"]["run_id"] == n["audit_report"]["run_id"] and "db_iemr" in n["uat_swap"]["metadata"]["databases"]
     # the dump UAT was restored from is the file on disk, byte for byte
     dump = n["anonymized_dump"]["metadata"]
     assert file_sha256(Path(dump["path"])) == dump["sha256"] == n["uat"]["metadata"]["dump_sha256"] == n["anonymized_dump"]["file_sha256"]
@@ -137,7 +139,7 @@ def test_trace_links_uat_back_to_the_raw_dump(refreshed):
         "zero_pii_leaks": True, "zero_new_orphans": True, "row_counts_preserved": True, "unique_indexes_hold": True}
     assert [c["passed"] for c in n["source_schema"]["checks"]] == [True]
     assert t["newer_anonymized"] is None and audit_has_no_attempts(refreshed)
-    assert t["catalog"]["sha256"] == catalog_hash(RefreshSettings().catalog())
+    assert t["catalog"]["sha256"] == catalog_hash(policy.catalog(RefreshSettings()))
     assert t["key_fingerprint"] == fingerprint(refreshed.key.encode())
     text = format_trace(t)
     assert publish in text and extract in text and dump["sha256"] in text and "(file matches)" in text
@@ -172,13 +174,18 @@ def test_no_key_password_or_value_in_the_report(refreshed, audit):
 
 def test_a_newer_attempt_does_not_change_what_uat_traces_to(refreshed):
     """Last (it adds runs): db_1097_identity extracted, mapped (anonymized refuses a mapping older than
-    its staging) and anonymized again, not published."""
+    its staging), anonymized, dumped and restored into a UAT shadow again, but not swapped in: UAT
+    holds what the last uat_swap swapped, not the latest uat[db]."""
     db = "db_1097_identity"
-    before = trace(refreshed.instance, db)
+    before = trace(refreshed.instance, db, verify_files=False)  # the new dump replaces the file: not this test's point
     resources = build_resources()
-    for selection, partition in ((EXTRACT, db), (AssetSelection.assets("benregid_mapping"), None), (AssetSelection.assets("anonymized"), db)):
+    steps = ((EXTRACT, db), (AssetSelection.assets("benregid_mapping"), None), (AssetSelection.assets("anonymized"), db),
+             (AssetSelection.assets("anonymized_dump", "uat"), db))
+    for selection, partition in steps:
         materialize([*REFRESH_ASSETS, *ASSET_CHECKS], selection=selection, partition_key=partition, instance=refreshed.instance, resources=resources)
-    after = trace(refreshed.instance, db)
+    after = trace(refreshed.instance, db, verify_files=False)
+    shadow = refreshed.instance.fetch_materializations(AssetRecordsFilter(asset_key=AssetKey("uat"), asset_partitions=[db]), limit=1).records[0]
+    assert shadow.run_id != after["nodes"]["uat"]["run_id"]  # a newer uat[db] waits, not swapped in
     assert {a: n["run_id"] for a, n in after["nodes"].items()} == {a: n["run_id"] for a, n in before["nodes"].items()}
     assert all(link["ok"] for link in after["links"])
     newer = after["newer_anonymized"]

@@ -8,6 +8,7 @@ from collections import defaultdict
 import pytest
 from dagster import DagsterInstance
 
+from amrit_assets import policy
 from amrit_assets.anonymize.strategies import STRATEGIES
 from amrit_assets.catalog.coverage import columns_from_server
 from amrit_assets.demo.environment import demo_environment
@@ -60,7 +61,7 @@ def test_uat_row_counts_equal_source_except_truncated_tables(refreshed):
 
 
 def _resolutions(conn):
-    return RefreshSettings().catalog(), columns_from_server(conn, list(DATABASES))
+    return policy.catalog(RefreshSettings()), columns_from_server(conn, list(DATABASES))
 
 
 def _strategy_tables(conn, strategy: str) -> set[tuple[str, str]]:

@@ -39,6 +39,7 @@ from functools import lru_cache
 
 from amrit_assets.common.keys import derive
 from amrit_assets.anonymize.strategies import WORK_DB
+from amrit_assets.control import ddl
 
 NAME, EMAIL, PHONE, AADHAAR, ABHA, NUMBER, ID = "[name]", "[email]", "[phone]", "[aadhaar]", "[abha]", "[number]", "[id]"
 
@@ -344,13 +345,7 @@ def _separators(text: str) -> tuple[str, str]:
 
 # --- the dictionary on the workspace server --------------------------------------------------------
 
-DICTIONARY_DDL = (
-    f"CREATE DATABASE IF NOT EXISTS {WORK_DB}",
-    f"DROP TABLE IF EXISTS {WORK_DB}.name_token",
-    f"CREATE TABLE {WORK_DB}.name_token (token VARCHAR(64) NOT NULL PRIMARY KEY,"
-    " is_name TINYINT NOT NULL DEFAULT 0, is_place TINYINT NOT NULL DEFAULT 0)"
-    " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-)
+DICTIONARY_DDL = ddl("name_token")
 _PLACE_COLUMN = re.compile(r"(state|district|block|village|taluk|city|town|panchayat|subcent|location)_?name$", re.I)
 
 

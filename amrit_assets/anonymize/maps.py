@@ -24,19 +24,10 @@ from amrit_assets.common.keys import derive
 from amrit_assets.common.kinds import ID_KINDS, WORK_DB
 from amrit_assets.anonymize.strategies import POOL_FIELD, POOL_START, STRATEGIES, Target, as_map_text
 from amrit_assets.common.verhoeff import verhoeff_check_digit
+from amrit_assets.control import ddl, ensure
 
 
-WORK_TABLES_DDL = (
-    f"CREATE DATABASE IF NOT EXISTS {WORK_DB}",
-    # Recreated, not truncated: a workspace from an earlier version has an id_map without ``park``.
-    f"DROP TABLE IF EXISTS {WORK_DB}.id_map",
-    f"CREATE TABLE {WORK_DB}.id_map (kind VARCHAR(16) NOT NULL, old_id BIGINT UNSIGNED NOT NULL,"
-    " new_id BIGINT UNSIGNED NOT NULL, park TINYINT NOT NULL DEFAULT 0,"
-    " PRIMARY KEY (kind, old_id), UNIQUE KEY uk_new (kind, new_id))",
-    f"CREATE TABLE IF NOT EXISTS {WORK_DB}.value_map (kind VARCHAR(16) NOT NULL, orig VARCHAR(700) NOT NULL,"
-    " repl VARCHAR(700) NOT NULL, PRIMARY KEY (kind, orig), UNIQUE KEY uk_repl (kind, repl))"
-    " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-)
+WORK_TABLES_DDL = ddl("id_map", "value_map")  # id_map recreated, not truncated (control.RECREATED)
 
 
 # --- identifiers: keyed Feistel permutation within each digit length --------------------------
@@ -290,8 +281,7 @@ def pool_entry(lower: str, value: str, alt: str) -> bytes:
 def pack_pools(cur) -> dict[str, int]:
     """(Re)build ``pool_packed`` from the pool tables (when there are any): per pool, every entry padded
     with FIELD bytes to one width ``w``, so entry i is ``SUBSTRING(packed, i * w + 1, w)`` of a binary string."""
-    cur.execute(f"CREATE TABLE IF NOT EXISTS {WORK_DB}.pool_packed (pool VARCHAR(32) NOT NULL PRIMARY KEY,"
-                " n INT NOT NULL, w INT NOT NULL, packed LONGBLOB NOT NULL)")
+    ensure(cur, "pool_packed")
     cur.execute(f"DELETE FROM {WORK_DB}.pool_packed")
     cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_name = 'pool_size'", (WORK_DB,))
     if not cur.fetchall():

@@ -9,6 +9,7 @@ from __future__ import annotations
 from faker import Faker
 
 from amrit_assets.common.kinds import WORK_DB
+from amrit_assets.control import ensure, pool_table_ddl
 
 POOL_SEED = 20240601
 POOL_SIZE = 2000
@@ -38,12 +39,11 @@ def build_pools(conn, seed: int = POOL_SEED, size: int = POOL_SIZE) -> dict[str,
     """(Re)create the pool tables in the workspace schema; returns the size of each pool."""
     pools = pool_values(seed, size)
     with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE IF NOT EXISTS {WORK_DB}")
-        cur.execute(f"CREATE TABLE IF NOT EXISTS {WORK_DB}.pool_size (pool VARCHAR(32) PRIMARY KEY, n INT NOT NULL)")
+        ensure(cur, "pool_size")
         for name, values in pools.items():
             table = f"{WORK_DB}.pool_{name}"
-            cur.execute(f"DROP TABLE IF EXISTS {table}")
-            cur.execute(f"CREATE TABLE {table} (i INT PRIMARY KEY, v VARCHAR(200) NOT NULL, alt VARCHAR(200) NOT NULL) DEFAULT CHARSET=utf8mb4")
+            for statement in pool_table_ddl(name):
+                cur.execute(statement)
             n = len(values)
             cur.executemany(f"INSERT INTO {table} (i, v, alt) VALUES (%s, %s, %s)", [(i, v, values[(i + 1) % n]) for i, v in enumerate(values)])
             cur.execute(f"REPLACE INTO {WORK_DB}.pool_size (pool, n) VALUES (%s, %s)", (name, n))

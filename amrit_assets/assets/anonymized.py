@@ -4,6 +4,7 @@ import time
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
+from amrit_assets import policy
 from amrit_assets.anonymize.compile import plan_database
 from amrit_assets.common.keys import fingerprint, set_session_keys
 from amrit_assets.common.resolve import resolve_live
@@ -29,37 +30,36 @@ def anonymized(
     db = context.partition_key
     require_checks_passed(context.instance, "benregid_mapping", ["mapping_is_bijection"], None)
     require_mapping_current(context.instance, DATABASES)
-    key = settings.key()
-    catalog = settings.catalog()
-    conn = workspace.connect()
-    require_original(conn, db)
-    resolutions = resolve_live(conn, catalog, (db,))
-    on_update = on_update_columns(conn, db)
-    plans = plan_database(db, resolutions, on_update, unique_columns(conn, db))
-    with conn.cursor() as cur:
-        set_session_keys(cur, key, settings.uat_credential or None)
-    start = time.monotonic()
-    rows_changed = 0
-    tables_changed = 0
-    strategy_columns: dict[str, int] = {}
-    with triggers_suspended(conn, db) as suspended, conn.cursor() as cur:
-        cur.execute("SET SESSION FOREIGN_KEY_CHECKS = 0")
-        # Free text and JSON first, by the name dictionary and the maps; the UPDATEs then read what it left.
-        text_stats = scrub_database(conn, db, resolutions, key, on_update)
-        for plan in plans:
-            for strategy in plan.columns.values():
-                strategy_columns[strategy] = strategy_columns.get(strategy, 0) + 1
-            if not plan.statements:
-                continue
-            cur.execute(f"SELECT 1 FROM `{db}`.`{plan.table}` LIMIT 1")
-            if cur.fetchone() is None:
-                continue
-            rows_changed += cur.execute(plan.statements[0])
-            for statement in plan.statements[1:]:
-                cur.execute(statement)
-            tables_changed += 1
-    mark_anonymized(conn, db, context.run.run_id)
-    conn.close()
+    key = policy.key(settings)
+    catalog = policy.catalog(settings)
+    with workspace.get_connection() as conn:
+        require_original(conn, db)
+        resolutions = resolve_live(conn, catalog, (db,))
+        on_update = on_update_columns(conn, db)
+        plans = plan_database(db, resolutions, on_update, unique_columns(conn, db))
+        with conn.cursor() as cur:
+            set_session_keys(cur, key, settings.uat_credential or None)
+        start = time.monotonic()
+        rows_changed = 0
+        tables_changed = 0
+        strategy_columns: dict[str, int] = {}
+        with triggers_suspended(conn, db) as suspended, conn.cursor() as cur:
+            cur.execute("SET SESSION FOREIGN_KEY_CHECKS = 0")
+            # Free text and JSON first, by the name dictionary and the maps; the UPDATEs then read what it left.
+            text_stats = scrub_database(conn, db, resolutions, key, on_update)
+            for plan in plans:
+                for strategy in plan.columns.values():
+                    strategy_columns[strategy] = strategy_columns.get(strategy, 0) + 1
+                if not plan.statements:
+                    continue
+                cur.execute(f"SELECT 1 FROM `{db}`.`{plan.table}` LIMIT 1")
+                if cur.fetchone() is None:
+                    continue
+                rows_changed += cur.execute(plan.statements[0])
+                for statement in plan.statements[1:]:
+                    cur.execute(statement)
+                tables_changed += 1
+        mark_anonymized(conn, db, context.run.run_id)
     seconds = time.monotonic() - start
     context.log.info(f"anonymized {db}: {tables_changed} tables, {rows_changed} rows changed in {seconds:.1f}s"
                      f" (free text and JSON: {text_stats['text_rows_read']} rows in {text_stats['text_seconds']:.1f}s)")

@@ -17,10 +17,9 @@ def anonymized_dump(context: AssetExecutionContext, workspace: MySQLResource, se
     """mysqldump of the anonymized workspace database (never of a staged, original one)."""
     db = context.partition_key
     checked_run = require_checks_passed(context.instance, "anonymized", ANONYMIZED_CHECKS, db)
-    conn = workspace.connect()
-    anonymized_run = require_anonymized(conn, db)
-    counts = row_counts(conn, db)  # what UAT's shadow must hold before it is swapped in
-    conn.close()
+    with workspace.get_connection() as conn:
+        anonymized_run = require_anonymized(conn, db)
+        counts = row_counts(conn, db)  # what UAT's shadow must hold before it is swapped in
     if anonymized_run != checked_run:
         raise ChecksNotPassed(
             f"the workspace holds {db} from run {anonymized_run}, but the checks passed on run {checked_run}: "

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
+from amrit_assets import policy
 from amrit_assets.common.keys import fingerprint
 from amrit_assets.common.resolve import resolve_live
 from amrit_assets.audit.masking import compare_database
@@ -32,8 +33,8 @@ def audit_report(context: AssetExecutionContext, source: MySQLResource, uat_serv
     now = datetime.now(timezone.utc)
     seconds: dict[str, float] = {}
     start = time.monotonic()
-    catalog = settings.catalog()
-    key_fp = fingerprint(settings.key())
+    catalog = policy.catalog(settings)
+    key_fp = fingerprint(policy.key(settings))
     traces = {db: trace(context.instance, db) for db in DATABASES}
     seconds["lineage"] = time.monotonic() - start
     refreshed = [db for db, t in traces.items() if t["found"]]
@@ -41,8 +42,7 @@ def audit_report(context: AssetExecutionContext, source: MySQLResource, uat_serv
     start = time.monotonic()
     masking = {}
     risk = None
-    src, dst = source.connect(), uat_server.connect()
-    try:
+    with source.get_connection() as src, uat_server.get_connection() as dst:
         for db in refreshed:
             if not base_tables(dst, db):
                 continue
@@ -58,9 +58,6 @@ def audit_report(context: AssetExecutionContext, source: MySQLResource, uat_serv
         if RISK_DATABASE in refreshed:
             risk = k_anonymity(dst).as_dict()
         seconds["risk"] = time.monotonic() - start
-    finally:
-        src.close()
-        dst.close()
 
     tags = {k: v for k, v in context.run.tags.items() if not k.startswith(".")}
     report = build_report(

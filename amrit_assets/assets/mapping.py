@@ -8,6 +8,7 @@ import time
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
+from amrit_assets import policy
 from amrit_assets.anonymize.freetext import build_name_dictionary
 from amrit_assets.anonymize.maps import build_maps, map_columns
 from amrit_assets.anonymize.pools import build_pools
@@ -33,21 +34,20 @@ def benregid_mapping(
     context: AssetExecutionContext, source: MySQLResource, workspace: MySQLResource, uat_server: MySQLResource, settings: RefreshSettings
 ) -> MaterializeResult:
     """BenRegID/BeneficiaryID → new id (keyed bijection) and phone/Aadhaar/... value maps, for all databases."""
-    key = settings.key()
+    key = policy.key(settings)
     start = time.monotonic()
-    conn = workspace.connect()
-    resolutions = resolve_live(conn, settings.catalog(), DATABASES)
-    id_cols, value_cols = map_columns(resolutions)
-    pools = build_pools(conn)
-    stats = build_maps(conn, key, id_cols, value_cols)
-    dictionary = build_name_dictionary(conn, resolutions)  # every person's name tokens, for free text
-    baselines = record_baselines(conn, DATABASES, resolutions)
-    with conn.cursor() as cur:  # every database is staged and original: the leak check's fingerprints
-        set_session_keys(cur, key)
-    fp_start = time.monotonic()
-    fingerprints = fingerprint_originals(conn, original_databases(conn, DATABASES), resolutions)
-    fingerprints["leak_fingerprint_seconds"] = round(time.monotonic() - fp_start, 2)
-    conn.close()
+    with workspace.get_connection() as conn:
+        resolutions = resolve_live(conn, policy.catalog(settings), DATABASES)
+        id_cols, value_cols = map_columns(resolutions)
+        pools = build_pools(conn)
+        stats = build_maps(conn, key, id_cols, value_cols)
+        dictionary = build_name_dictionary(conn, resolutions)  # every person's name tokens, for free text
+        baselines = record_baselines(conn, DATABASES, resolutions)
+        with conn.cursor() as cur:  # every database is staged and original: the leak check's fingerprints
+            set_session_keys(cur, key)
+        fp_start = time.monotonic()
+        fingerprints = fingerprint_originals(conn, original_databases(conn, DATABASES), resolutions)
+        fingerprints["leak_fingerprint_seconds"] = round(time.monotonic() - fp_start, 2)
     for kind, s in stats.items():
         if s["distinct_in"] != s["distinct_out"]:
             raise MappingError(f"the {kind} map is not one-to-one: {s['distinct_in']} values in, {s['distinct_out']} distinct out")

@@ -6,6 +6,7 @@ of ``AMRIT_ANON_KEY``), and raw dumps older than ``AMRIT_RAW_DUMP_RETENTION_HOUR
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
+from amrit_assets import policy
 from amrit_assets.catalog.gate import check_dump_version
 from amrit_assets.checks.guard import require_checks_passed
 from amrit_assets.partitions import database_partitions
@@ -21,14 +22,13 @@ def raw_dump(context: AssetExecutionContext, source: MySQLResource, settings: Re
     db = context.partition_key
     # The schema gate and preflight must have passed on the latest source_schema[db], also when this run selects raw_dump alone.
     require_checks_passed(context.instance, "source_schema", ["catalog_covers_schema", "preflight"], db)
-    conn = source.connect()
-    version = schema_version(conn, db)
-    tables = len(base_tables(conn, db))
-    conn.close()
-    check_dump_version(db, version, settings.catalog().verified.get(db))  # no migration since the gate passed
+    with source.get_connection() as conn:
+        version = schema_version(conn, db)
+        tables = len(base_tables(conn, db))
+    check_dump_version(db, version, policy.catalog(settings).verified.get(db))  # no migration since the gate passed
     path = settings.raw_dump_path(db)
     retention = apply_retention(path.parent, settings.raw_retention_hours())  # first: frees disk for the new dump
-    result = dump_database(source.address, db, path, key=settings.key())
+    result = dump_database(source.address, db, path, key=policy.key(settings))
     retention = retention.keeping(path)
     context.log.info(
         f"dumped {db}: {tables} tables, {result.bytes} bytes (encrypted) in {result.seconds:.1f}s; "

@@ -9,6 +9,7 @@ catalog was verified against. The Flyway sensor materializes this asset on its o
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
+from amrit_assets import policy
 from amrit_assets.catalog.coverage import columns_from_server
 from amrit_assets.catalog.gate import schema_fingerprint
 from amrit_assets.partitions import database_partitions
@@ -24,15 +25,12 @@ def source_schema(context: AssetExecutionContext, source: MySQLResource, setting
     Metadata holds counts, names and versions only, never a data value.
     """
     db = context.partition_key
-    conn = source.connect()
-    try:
+    with source.get_connection() as conn:
         version = schema_version(conn, db)
         columns = columns_from_server(conn, [db])
-    finally:
-        conn.close()
     tables = {c.table for c in columns if not c.is_view}
     views = {c.table for c in columns if c.is_view}
-    verified = settings.catalog().verified.get(db)
+    verified = policy.catalog(settings).verified.get(db)
     context.log.info(f"{db}: Flyway version {version or 'unknown'}, {len(tables)} tables, {len(views)} views, {len(columns)} columns")
     return MaterializeResult(
         metadata={

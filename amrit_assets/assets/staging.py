@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, DagsterInstance, MaterializeResult, MetadataValue, asset
 
+from amrit_assets import policy
 from amrit_assets.assets.state import mark_staged
 from amrit_assets.checks.integrity import record_row_counts
 from amrit_assets.partitions import database_partitions
@@ -42,16 +43,15 @@ def staging(
     """A staging copy of the source database on the workspace server (still holds PII)."""
     db = context.partition_key
     path = settings.raw_dump_path(db)
-    restored = restore_dump(workspace.address, db, path, key=settings.key(), expected_sha256=recorded_sha256(context.instance, db, path), require_encrypted=True)
+    restored = restore_dump(workspace.address, db, path, key=policy.key(settings), expected_sha256=recorded_sha256(context.instance, db, path), require_encrypted=True)
     retention = apply_retention(path.parent, settings.raw_retention_hours(), restored=path)
     if restored.views_pending:
         context.log.warning(f"views waiting for another database (created when it is restored): {', '.join(restored.views_pending)}")
     start = time.monotonic()
-    conn = workspace.connect()
-    counts = row_counts(conn, db)
-    record_row_counts(conn, db, counts)
-    mark_staged(conn, db, context.run.run_id)
-    conn.close()
+    with workspace.get_connection() as conn:
+        counts = row_counts(conn, db)
+        record_row_counts(conn, db, counts)
+        mark_staged(conn, db, context.run.run_id)
     return MaterializeResult(
         metadata={
             "database": db,

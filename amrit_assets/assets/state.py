@@ -5,12 +5,9 @@ has not been re-staged since its last anonymization.
 """
 
 from amrit_assets.common.kinds import WORK_DB
+from amrit_assets.control import ddl
 
-_DDL = (
-    f"CREATE DATABASE IF NOT EXISTS {WORK_DB}",
-    f"CREATE TABLE IF NOT EXISTS {WORK_DB}.stage_state (db VARCHAR(64) PRIMARY KEY, staged_run VARCHAR(64) NOT NULL,"
-    " anonymized_run VARCHAR(64) NULL, updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
-)
+_DDL = ddl("stage_state")
 
 
 class StageStateError(RuntimeError):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dagster import AssetCheckKey, AssetKey, AssetRecordsFilter, DagsterInstance
-from dagster._core.event_api import PartitionKeyFilter
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster import DagsterInstance
+
+from amrit_assets.eventlog import SUCCEEDED, check_executions, evaluated, input_pointer, latest
 
 
 class ChecksNotPassed(RuntimeError):
@@ -20,23 +20,16 @@ class ChecksNotPassed(RuntimeError):
 
 def require_checks_passed(instance: DagsterInstance, asset: str, checks: Iterable[str], partition: str | None) -> str:
     """Return the run id of the checked materialization, or raise naming each check that did not pass."""
-    key = AssetKey(asset)
     where = f"{asset}[{partition}]" if partition else asset
-    records = instance.fetch_materializations(
-        AssetRecordsFilter(asset_key=key, asset_partitions=[partition] if partition else None), limit=1
-    ).records
-    if not records:
+    mat = latest(instance, asset, partition)
+    if mat is None:
         raise ChecksNotPassed(f"{where} has never been materialized: materialize it (its checks run with it) first")
-    mat = records[0]
     problems = []
     for name in checks:
-        history = instance.event_log_storage.get_asset_check_execution_history(
-            AssetCheckKey(key, name), limit=1, partition_filter=PartitionKeyFilter(key=partition) if partition else None
-        )
-        rec = history[0] if history else None
-        if rec is None or rec.run_id != mat.run_id:
+        rec = next(check_executions(instance, asset, name, partition), None)
+        if rec is None or not evaluated(rec, mat):
             problems.append(f"{name} has not run on the latest {where} (run {mat.run_id})")
-        elif rec.status != AssetCheckExecutionRecordStatus.SUCCEEDED:
+        elif rec.status.value != SUCCEEDED:
             problems.append(f"{name} {rec.status.value.lower()} on the latest {where} (run {mat.run_id})")
     if problems:
         raise ChecksNotPassed(
@@ -47,27 +40,20 @@ def require_checks_passed(instance: DagsterInstance, asset: str, checks: Iterabl
 
 def latest_metadata(instance: DagsterInstance, asset: str, partition: str | None) -> dict[str, object]:
     """The plain metadata values of an asset's latest materialization for a partition ({} if none)."""
-    records = instance.fetch_materializations(
-        AssetRecordsFilter(asset_key=AssetKey(asset), asset_partitions=[partition] if partition else None), limit=1
-    ).records
-    if not records or records[0].asset_materialization is None:
+    record = latest(instance, asset, partition)
+    if record is None or record.asset_materialization is None:
         return {}
-    return {k: getattr(v, "value", v) for k, v in records[0].asset_materialization.metadata.items()}
-
-
-def _latest(instance: DagsterInstance, asset: str, partition: str | None):
-    records = instance.fetch_materializations(
-        AssetRecordsFilter(asset_key=AssetKey(asset), asset_partitions=[partition] if partition else None), limit=1
-    ).records
-    return records[0] if records else None
+    return {k: getattr(v, "value", v) for k, v in record.asset_materialization.metadata.items()}
 
 
 def require_mapping_current(instance: DagsterInstance, databases: Iterable[str]) -> None:
     """Refuse a ``benregid_mapping`` older than any staged database: it would miss (or mis-map) the ids restaged since."""
-    mapping = _latest(instance, "benregid_mapping", None)
+    mapping = latest(instance, "benregid_mapping", None)
     if mapping is None:
         raise ChecksNotPassed("benregid_mapping has never been materialized: run the mapping job (after extract) first")
-    newer = [db for db in databases if (staged := _latest(instance, "staging", db)) is not None and staged.storage_id > mapping.storage_id]
+    recorded, seen = input_pointer(mapping, "staging")  # the newest staging when the mapping started: what it read
+    seen = (seen or 0) if recorded else mapping.storage_id
+    newer = [db for db in databases if (staged := latest(instance, "staging", db)) is not None and staged.storage_id > seen]
     if newer:
         raise ChecksNotPassed(
             f"refusing a stale benregid_mapping (run {mapping.run_id}): staging of {', '.join(newer)} was materialized after it."

@@ -15,17 +15,13 @@ from dataclasses import dataclass, field
 
 from amrit_assets.common.kinds import ID_KINDS, WORK_DB, is_text_type
 from amrit_assets.catalog.model import Resolution
+from amrit_assets.control import ddl
 
 # Where each id kind is registered: a reference that resolves there is not an orphan.
 REGISTRY = {"benregid": ("db_identity", "m_beneficiaryregidmapping", "BenRegId"),
             "beneficiary_id": ("db_identity", "m_beneficiaryregidmapping", "BeneficiaryID")}
 
-BASELINE_DDL = (
-    f"CREATE DATABASE IF NOT EXISTS {WORK_DB}",
-    f"CREATE TABLE IF NOT EXISTS {WORK_DB}.registry (kind VARCHAR(16) NOT NULL, new_id BIGINT UNSIGNED NOT NULL, PRIMARY KEY (kind, new_id))",
-    f"CREATE TABLE IF NOT EXISTS {WORK_DB}.baseline (db VARCHAR(64) NOT NULL, tbl VARCHAR(64) NOT NULL, what VARCHAR(200) NOT NULL,"
-    " n BIGINT NOT NULL, PRIMARY KEY (db, tbl, what))",
-)
+BASELINE_DDL = ddl("registry", "baseline")
 
 FK_SQL = (
     "SELECT k.table_schema, k.table_name, k.constraint_name, k.column_name, k.referenced_table_schema,"

@@ -54,6 +54,7 @@ from amrit_assets.catalog.model import Resolution
 from amrit_assets.common.keys import derive
 from amrit_assets.common.kinds import ID_KINDS, WORK_DB, is_text_type
 from amrit_assets.common.verhoeff import is_verhoeff_valid
+from amrit_assets.control import ddl
 
 CATEGORIES = ("phone", "aadhaar", "abha", "beneficiary_id", "account", "benregid", "email", "pan", "full_name", "street",
               "bare_name", "rare_name")
@@ -62,12 +63,8 @@ MIN_STREET_WORDS = 3  # house number + at least two words
 # One table of keyed hashes of "<form>:<normalized>"; the scan looks its candidates up in batches, so
 # the check's memory does not grow with production. fp_token counts name tokens on the way to the
 # "tok:" (any name token) and "rare:" forms; "new:" forms are the remapped ids, allowed by value.
-FP_DDL = (
-    f"CREATE DATABASE IF NOT EXISTS {WORK_DB}",
-    f"CREATE TABLE IF NOT EXISTS {WORK_DB}.fp_value (h BINARY(16) NOT NULL PRIMARY KEY)",
-    f"CREATE TABLE IF NOT EXISTS {WORK_DB}.fp_token (t VARBINARY(16) NOT NULL PRIMARY KEY, n BIGINT NOT NULL)",
-)
 FP_TABLES = ("fp_value", "fp_token")
+FP_DDL = ddl(*FP_TABLES)
 LOOKUP_CHUNK = 5000
 
 

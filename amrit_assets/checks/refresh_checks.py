@@ -3,10 +3,14 @@
 Each reports counts per table and column in its metadata, never a value, and names its database.
 """
 
+import contextlib
 import time
+from collections.abc import Iterator
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
+from amrit_assets import policy
+from amrit_assets.catalog.model import Resolution
 from amrit_assets.common.resolve import resolve_live
 from amrit_assets.checks.integrity import bijection_violations, new_orphans, row_count_changes, unique_violations
 from amrit_assets.checks.leaks import scan_database
@@ -23,11 +27,17 @@ def _json(counts: dict) -> MetadataValue:
     return MetadataValue.json(dict(sorted(counts.items())))
 
 
+@contextlib.contextmanager
+def resolved(workspace: MySQLResource, settings: RefreshSettings, db: str) -> Iterator[tuple[object, list[Resolution]]]:
+    """Every check's prologue: a workspace connection, closed however the check ends, and the catalog resolved on ``db``."""
+    with workspace.get_connection() as conn:
+        yield conn, resolve_live(conn, policy.catalog(settings), (db,))
+
+
 @asset_check(asset="benregid_mapping", blocking=True, description="Every map is one-to-one: count(in) = count(distinct out).")
 def mapping_is_bijection(workspace: MySQLResource) -> AssetCheckResult:
-    conn = workspace.connect()
-    excess = bijection_violations(conn)
-    conn.close()
+    with workspace.get_connection() as conn:
+        excess = bijection_violations(conn)
     return AssetCheckResult(passed=not any(excess.values()), metadata={"duplicates_per_kind": _json(excess)})
 
 
@@ -40,11 +50,8 @@ def mapping_is_bijection(workspace: MySQLResource) -> AssetCheckResult:
 def zero_pii_leaks(context: AssetCheckExecutionContext, workspace: MySQLResource, settings: RefreshSettings) -> AssetCheckResult:
     db = context.partition_key
     start = time.monotonic()
-    conn, lookups = workspace.connect(), workspace.connect()
-    resolutions = resolve_live(conn, settings.catalog(), (db,))
-    report = scan_database(conn, lookups, db, resolutions, settings.key())
-    conn.close()
-    lookups.close()
+    with resolved(workspace, settings, db) as (conn, resolutions), workspace.get_connection() as lookups:
+        report = scan_database(conn, lookups, db, resolutions, policy.key(settings))
     context.log.info(f"{db}: {report.total} leak findings over {report.scanned_columns} columns")
     return AssetCheckResult(
         passed=report.total == 0,
@@ -69,9 +76,8 @@ def zero_pii_leaks(context: AssetCheckExecutionContext, workspace: MySQLResource
 )
 def zero_new_orphans(context: AssetCheckExecutionContext, workspace: MySQLResource, settings: RefreshSettings) -> AssetCheckResult:
     db = context.partition_key
-    conn = workspace.connect()
-    ids, fks = new_orphans(conn, db, resolve_live(conn, settings.catalog(), (db,)))
-    conn.close()
+    with resolved(workspace, settings, db) as (conn, resolutions):
+        ids, fks = new_orphans(conn, db, resolutions)
     return AssetCheckResult(
         passed=not ids.new and not fks.new,
         metadata={
@@ -89,11 +95,10 @@ def zero_new_orphans(context: AssetCheckExecutionContext, workspace: MySQLResour
 @asset_check(asset="anonymized", blocking=True, partitions_def=database_partitions, description="Row counts equal staging's (truncated tables empty).")
 def row_counts_preserved(context: AssetCheckExecutionContext, workspace: MySQLResource, settings: RefreshSettings) -> AssetCheckResult:
     db = context.partition_key
-    conn = workspace.connect()
-    truncated = {r.column.table for r in resolve_live(conn, settings.catalog(), (db,)) if r.strategy == "truncate"}
-    counts = row_counts(conn, db)
-    changed = row_count_changes(conn, db, counts, truncated)
-    conn.close()
+    with resolved(workspace, settings, db) as (conn, resolutions):
+        truncated = {r.column.table for r in resolutions if r.strategy == "truncate"}
+        counts = row_counts(conn, db)
+        changed = row_count_changes(conn, db, counts, truncated)
     return AssetCheckResult(
         passed=not changed,
         metadata={"database": db, "tables": len(counts), "rows": sum(counts.values()), "tables_truncated": len(truncated),
@@ -104,9 +109,8 @@ def row_counts_preserved(context: AssetCheckExecutionContext, workspace: MySQLRe
 @asset_check(asset="anonymized", blocking=True, partitions_def=database_partitions, description="Every unique index still holds.")
 def unique_indexes_hold(context: AssetCheckExecutionContext, workspace: MySQLResource) -> AssetCheckResult:
     db = context.partition_key
-    conn = workspace.connect()
-    dups = unique_violations(conn, db)
-    conn.close()
+    with workspace.get_connection() as conn:
+        dups = unique_violations(conn, db)
     return AssetCheckResult(
         passed=not dups,
         severity=AssetCheckSeverity.ERROR,

@@ -34,6 +34,7 @@ from dagster import (
     op,
 )
 
+from amrit_assets import policy
 from amrit_assets.catalog.coverage import columns_from_server
 from amrit_assets.catalog.gate import (
     FlywayMigration,
@@ -48,8 +49,8 @@ from amrit_assets.demo.schema import MIGRATION_FOLDERS
 from amrit_assets.demo.schema_migrations import SESSION_SQL, prepared_sql
 from amrit_assets.flyway import Migration, list_migrations
 from amrit_assets.partitions import database_partitions
-from amrit_assets.resources.mysql import MySQLResource, ServerAddress, client_defaults_file, connect
-from amrit_assets.resources.portable import map_0900_collations
+from amrit_assets.resources.mysql import MySQLResource, ServerAddress, client_defaults_file, connection
+from amrit_assets.resources.portable import is_mariadb_client, map_0900_collations
 from amrit_assets.resources.settings import RefreshSettings
 
 MIGRATIONS_ENV = "AMRIT_MIGRATIONS_DIR"
@@ -130,13 +131,10 @@ def _recorded_fingerprint(context: AssetCheckExecutionContext, db: str) -> str |
 )
 def catalog_covers_schema(context: AssetCheckExecutionContext, source: MySQLResource, settings: RefreshSettings) -> AssetCheckResult:
     db = context.partition_key
-    catalog = settings.catalog()
-    conn = source.connect()
-    try:
+    catalog = policy.catalog(settings)
+    with source.get_connection() as conn:
         applied = read_flyway_history(conn, db)
         columns = columns_from_server(conn, [db])
-    finally:
-        conn.close()
     files = migration_texts(migrations_of(migrations_checkout(), db))
     verdict = evaluate_gate(catalog, db, columns, applied, files)
     fingerprint = schema_fingerprint(columns)
@@ -172,17 +170,15 @@ def copy_schema(source: ServerAddress, target: ServerAddress, db: str) -> None:
     """The structure of ``db`` (tables and views, no rows) from the source into ``target``."""
     dump_bin, mysql_bin = _client("mysqldump", "mariadb-dump"), _client("mysql", "mariadb")
     args = ["--no-data", "--skip-triggers", "--no-tablespaces", "--skip-lock-tables", "--single-transaction", "--default-character-set=utf8mb4"]
-    if "MariaDB" not in subprocess.run([dump_bin, "--version"], capture_output=True, text=True).stdout:
+    if not is_mariadb_client(dump_bin):
         args += ["--set-gtid-purged=OFF", "--column-statistics=0"]
     with client_defaults_file(source) as cnf:
         res = subprocess.run([dump_bin, f"--defaults-extra-file={cnf}", *args, db], capture_output=True)
     if res.returncode != 0:
         raise Failure(f"dumping the schema of {db} failed: {res.stderr.decode(errors='replace')[:1500]}")
-    ddl = map_0900_collations(res.stdout)  # MySQL 8's collations, which a MariaDB preview server lacks
-    conn = connect(target)
-    with conn.cursor() as cur:
+    ddl = map_0900_collations(res.stdout)  # a MariaDB preview server does not know them; a column list does not change
+    with connection(target) as conn, conn.cursor() as cur:
         cur.execute(f"CREATE DATABASE IF NOT EXISTS `{db}` DEFAULT CHARACTER SET utf8mb4")
-    conn.close()
     with client_defaults_file(target) as cnf:
         res = subprocess.run(
             [mysql_bin, f"--defaults-extra-file={cnf}", "--init-command=SET FOREIGN_KEY_CHECKS=0", db], input=ddl, capture_output=True
@@ -224,12 +220,9 @@ def preview_migrations(context: OpExecutionContext, config: PreviewConfig, sourc
     checkout = migrations_checkout()
     if checkout is None:
         raise Failure(f"set {MIGRATIONS_ENV} to an AMRIT-DB checkout (<db>/V<n>__*.sql) to preview its migrations")
-    catalog = settings.catalog()
-    conn = source.connect()
-    try:
+    catalog = policy.catalog(settings)
+    with source.get_connection() as conn:
         applied = read_flyway_history(conn, db) or []
-    finally:
-        conn.close()
     live = highest_version(m.version for m in applied)
     migrations = migrations_of(checkout, db)
     pending = pending_migrations(migrations, live)
@@ -241,11 +234,8 @@ def preview_migrations(context: OpExecutionContext, config: PreviewConfig, sourc
         copy_schema(source.address, server.address, db)
         for m in pending:
             apply_migration(server.address, db, m.path)
-        preview = connect(server.address)
-        try:
+        with connection(server.address) as preview:
             columns = columns_from_server(preview, [db])
-        finally:
-            preview.close()
     after = applied + [as_flyway(m) for m in pending]
     verdict = evaluate_gate(catalog, db, columns, after, migration_texts(migrations), require_verified_version=False)
     extra = {"source_version": live or "unknown", "pending": [m.path.name for m in pending]}

@@ -35,6 +35,7 @@ from amrit_assets.resources.portable import (
     create_views,
     forget_pending,
     is_mariadb,
+    is_mariadb_client,
     pending_lock,
     requalify,
     retry_pending_views,
@@ -76,11 +77,6 @@ def _client(*names: str) -> str:
         if found:
             return found
     raise DumpError(f"{names[0]} not found: install the MySQL or MariaDB client (Debian: apt-get install mariadb-client)")
-
-
-def _is_mysql_client(binary: str) -> bool:
-    out = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
-    return "MariaDB" not in out
 
 
 # --- dump -----------------------------------------------------------------------------------------
@@ -127,7 +123,7 @@ def _dump_args(binary: str) -> list[str]:
         "--default-character-set=utf8mb4",
         "--skip-lock-tables",
     ]
-    if _is_mysql_client(binary):
+    if not is_mariadb_client(binary):
         args += ["--set-gtid-purged=OFF", "--column-statistics=0"]
     return args
 
@@ -385,7 +381,7 @@ def restore_dump(
         start = time.monotonic()
         conn = connect(addr)
         try:
-            dump_filter = DumpFilter(mariadb=is_mariadb(conn), mysql_client=_is_mysql_client(binary), disable_events=disable_events)
+            dump_filter = DumpFilter(mariadb=is_mariadb(conn), mysql_client=not is_mariadb_client(binary), disable_events=disable_events)
             with pending_lock(conn):
                 forget_pending(conn, db)
             _recreate(conn, db)

@@ -109,6 +109,22 @@ class MySQLResource(ConfigurableResource):
     def connect(self, database: str | None = None) -> pymysql.Connection:
         return connect(self.address, database, read_only=self.read_only)
 
+    @contextlib.contextmanager
+    def get_connection(self, database: str | None = None) -> Iterator[pymysql.Connection]:
+        """A connection closed when the block ends, however it ends (``with workspace.get_connection() as conn``)."""
+        with connection(self.address, database, read_only=self.read_only) as conn:
+            yield conn
+
+
+@contextlib.contextmanager
+def connection(addr: ServerAddress, database: str | None = None, **kw) -> Iterator[pymysql.Connection]:
+    """``connect`` as a context manager: the connection is closed on the way out, also on an error."""
+    conn = connect(addr, database, **kw)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
 
 def option_value(value: str) -> str:
     """A value for a MySQL/MariaDB option file: quoted, so ``#``, ``;``, spaces and quotes are data, with the

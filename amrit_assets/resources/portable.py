@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -459,6 +460,12 @@ def pending_lock(conn: pymysql.Connection, timeout: int = 300) -> Iterator[None]
 
 
 def is_mariadb(conn: pymysql.Connection) -> bool:
+    """Whether the server is MariaDB (else MySQL): its dialect decides what a dump must be rewritten to."""
     with conn.cursor() as cur:
         cur.execute("SELECT VERSION()")
         return "mariadb" in str(cur.fetchone()[0]).lower()
+
+
+def is_mariadb_client(binary: str) -> bool:
+    """Whether a mysql/mysqldump binary is MariaDB's: its options and its sandbox marker differ from MySQL's."""
+    return "MariaDB" in subprocess.run([binary, "--version"], capture_output=True, text=True).stdout

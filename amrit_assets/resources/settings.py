@@ -1,4 +1,8 @@
-"""Refresh settings: where files go, which catalog applies, and the secret key (from the environment)."""
+"""Refresh settings: where files go, where the catalog is, and the secret key (from the environment).
+
+Only places and values: loading the catalog and checking the key is ``amrit_assets.policy``'s, which
+the assets and checks call; the servers' side knows no policy.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,6 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from amrit_assets.common.keys import check_key
-from amrit_assets.catalog.model import Catalog, load_catalog
 from amrit_assets.paths import CATALOG_DIR
 
 
@@ -36,12 +38,6 @@ class RefreshSettings(ConfigurableResource):
     anon_key: str = ""
     uat_credential: str = ""
     raw_dump_retention_hours: float = DEFAULT_RAW_RETENTION_HOURS
-
-    def key(self) -> bytes:
-        return check_key(self.anon_key)
-
-    def catalog(self) -> Catalog:
-        return load_catalog(Path(self.catalog_path))
 
     def dump_path(self, kind: str, db: str) -> Path:
         return Path(self.data_dir).resolve() / kind / f"{db}.sql"

@@ -1,8 +1,8 @@
 """UAT is never half-refreshed: restore into a shadow database, verify it, then swap atomically.
 
-``publish`` restores a dump into ``<db>__amrit_shadow``, disables its events, checks its tables and
-row counts against what was dumped, and then exchanges the base tables of ``<db>`` and the shadow in
-ONE ``RENAME TABLE`` statement (atomic on MySQL 8 and MariaDB): testers see either the old data or
+``prepare_shadow`` restores a dump into ``<db>__amrit_shadow``, disables its events and checks its
+tables and row counts against what was dumped; ``swap_prepared`` then exchanges the base tables of
+``<db>`` and the shadow (of every database given) in ONE ``RENAME TABLE`` statement (atomic on MySQL 8 and MariaDB): testers see either the old data or
 the new, never a mix. The old tables land in ``<db>__amrit_previous`` for ``rollback``.
 
 Views, triggers, routines and events cannot move between databases with ``RENAME TABLE``, so their
@@ -460,20 +460,6 @@ def swap_prepared(addr: ServerAddress, shadows: dict[str, str], checkpoint: Chec
         return reports
     finally:
         conn.close()
-
-
-def publish(
-    addr: ServerAddress,
-    db: str,
-    dump: Path,
-    expected_rows: dict[str, int],
-    restore: Callable[..., RestoreResult],
-    checkpoint: Checkpoint = _no_checkpoint,
-) -> SwapReport:
-    """Restore ``dump`` into the shadow, verify it against ``expected_rows``, then swap it into ``db``."""
-    prepared = prepare_shadow(addr, db, dump, expected_rows, restore, checkpoint)
-    swapped = swap_prepared(addr, {db: prepared.shadow}, checkpoint)[db]
-    return SwapReport(db, swapped.tables, swapped.rows, prepared.restore_seconds, prepared.recovered, swapped.objects)
 
 
 def rollback_all(addr: ServerAddress, dbs: list[str]) -> dict[str, SwapReport]:

@@ -12,8 +12,7 @@ from amrit_assets.resources import dumps
 from amrit_assets.resources.dumps import DumpError, dump_database, restore_dump
 from amrit_assets.resources.embedded import EmbeddedServer
 from amrit_assets.resources.mysql import connect
-from amrit_assets.resources.swap import publish
-from amrit_assets_tests.conftest import checksum
+from amrit_assets_tests.conftest import checksum, prepare_and_swap
 
 DB = "db_identity"
 PHONE = "9876543210"  # a real-looking phone number that must never reach UAT
@@ -48,7 +47,7 @@ def _phones(uat) -> list[str]:
 def test_a_dump_replaced_when_the_restore_starts_is_refused_and_uat_keeps_its_data(servers, tmp_path):
     src, uat = servers
     old = _dump(src, "anon_old", tmp_path)
-    publish(uat, DB, old.path, {"t": 1}, restore_dump)
+    prepare_and_swap(uat, DB, old.path, {"t": 1}, restore_dump)
     before, source = checksum(uat, DB), checksum(src, "anon_new")
     checked, evil = _dump(src, "anon_new", tmp_path), _dump(src, "evil", tmp_path)
 
@@ -57,7 +56,7 @@ def test_a_dump_replaced_when_the_restore_starts_is_refused_and_uat_keeps_its_da
             os.replace(evil.path, checked.path)
 
     with pytest.raises(DumpError) as e:
-        publish(uat, DB, checked.path, {"t": 1}, functools.partial(restore_dump, expected_sha256=checked.sha256), swap_in)
+        prepare_and_swap(uat, DB, checked.path, {"t": 1}, functools.partial(restore_dump, expected_sha256=checked.sha256), swap_in)
     assert "is not the dump that was recorded" in str(e.value) and str(checked.path) in str(e.value) and "was not touched" in str(e.value)
     assert checksum(uat, DB) == before and _phones(uat) == ["1000000001"]
     assert checksum(src, "anon_new") == source
@@ -76,6 +75,6 @@ def test_a_dump_rewritten_after_its_check_cannot_change_what_is_restored(servers
         recreate(conn, db)
 
     monkeypatch.setattr(dumps, "_recreate", tamper_then_recreate)
-    publish(uat, DB, checked.path, {"t": 1}, functools.partial(restore_dump, expected_sha256=checked.sha256))
+    prepare_and_swap(uat, DB, checked.path, {"t": 1}, functools.partial(restore_dump, expected_sha256=checked.sha256))
     assert _phones(uat) == ["1000000002"] and PHONE.encode() in checked.path.read_bytes()  # the file changed, UAT got the checked bytes
     assert checksum(src, "anon_new") == source

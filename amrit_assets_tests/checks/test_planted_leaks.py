@@ -17,6 +17,7 @@ import re
 import pytest
 from dagster import AssetCheckKey, AssetKey, AssetSelection, DagsterInstance, materialize
 
+from amrit_assets import policy
 from amrit_assets.assets import REFRESH_ASSETS
 from amrit_assets.checks import ASSET_CHECKS
 from amrit_assets.common.resolve import resolve_live
@@ -190,7 +191,7 @@ def planted(tmp_path_factory):
             src, ws, uat = (connect(demo.servers[r]) for r in ("source", "workspace", "uat"))
             for db in DATABASES:
                 materialize(ALL, selection=EXTRACT, partition_key=db, instance=instance, resources=resources)
-            resolutions = resolve_live(ws, RefreshSettings(catalog_path=resources["settings"].catalog_path).catalog(), (DB,))
+            resolutions = resolve_live(ws, policy.catalog(RefreshSettings(catalog_path=resources["settings"].catalog_path)), (DB,))
             with src.cursor() as s:
                 picker = _Picker(resolutions, src)
                 first = _one(s, "SELECT FirstName FROM db_identity.i_beneficiarydetails WHERE CHAR_LENGTH(FirstName) >= 3 LIMIT 1")[0]

@@ -1,12 +1,13 @@
 import pytest
 
+from amrit_assets import policy
 from amrit_assets.common.keys import AnonKeyError, check_key, derive, fingerprint
 from amrit_assets.resources.settings import RefreshSettings
 
 
 def test_a_refresh_refuses_to_run_without_a_key():
     with pytest.raises(AnonKeyError, match="set AMRIT_ANON_KEY"):
-        RefreshSettings(anon_key="").key()
+        policy.key(RefreshSettings(anon_key=""))
     with pytest.raises(AnonKeyError, match="too short"):
         check_key("short")
 

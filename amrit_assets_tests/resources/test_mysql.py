@@ -8,11 +8,12 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 
 import pytest
 
 from amrit_assets.resources.dumps import dump_database, restore_dump
-from amrit_assets.resources.mysql import ServerAddress, client_defaults_file, connect
+from amrit_assets.resources.mysql import MySQLResource, ServerAddress, client_defaults_file, connect
 from amrit_assets_tests.conftest import checksum
 
 HARD = ["a#b;c", "back\\slash\\", "q\"uo'te", "sp ace $HOME `x`", "ünï©ødé-ključ", "=[client]\nuser=root"]
@@ -80,3 +81,22 @@ def test_the_option_file_has_no_name_and_goes_with_a_killed_process(server):
         proc.wait()
         os.kill(int(client_pid), signal.SIGKILL)
     assert not os.path.exists(cnf) and _named_files_holding(password.encode()) == []
+
+
+def test_get_connection_closes_the_session_also_when_the_block_fails(server):
+    resource = MySQLResource(host=server.host, port=server.port, user=server.user, password=server.password, unix_socket=server.unix_socket)
+    with connect(server) as probe, probe.cursor() as cur:
+        with resource.get_connection() as conn, conn.cursor() as c:
+            c.execute("SELECT CONNECTION_ID()")
+            first = c.fetchone()[0]
+        with pytest.raises(RuntimeError), resource.get_connection() as conn, conn.cursor() as c:
+            c.execute("SELECT CONNECTION_ID()")
+            second = c.fetchone()[0]
+            raise RuntimeError("the block fails")
+        for _ in range(50):  # the server drops a closed session within moments
+            cur.execute("SELECT COUNT(*) FROM information_schema.processlist WHERE id IN (%s, %s)", (first, second))
+            if cur.fetchone()[0] == 0:
+                break
+            time.sleep(0.1)
+        cur.execute("SELECT COUNT(*) FROM information_schema.processlist WHERE id IN (%s, %s)", (first, second))
+        assert cur.fetchone()[0] == 0, "a connection was left open"

@@ -8,7 +8,13 @@ import pytest
 
 from amrit_assets.resources.dumps import DumpError, _client, restore_dump, sandbox_options
 from amrit_assets.resources.mysql import client_defaults_file, connect
-from amrit_assets.resources.portable import ClientCommandError, CommandScanner, DumpFilter, client_command_in_data
+from amrit_assets.resources.portable import (
+    ClientCommandError,
+    CommandScanner,
+    DumpFilter,
+    client_command_in_data,
+    map_0900_collations,
+)
 
 HEADER = b"-- MariaDB dump\n/*M!999999\\- enable the sandbox mode */\n/*!40101 SET NAMES utf8mb4 */;\n"
 TRAILER = b"-- Dump completed on 2026-01-01  0:00:00\n"
@@ -82,3 +88,11 @@ def test_the_client_itself_runs_sandboxed(server, tmp_path):
 def test_the_filter_error_names_the_line():
     with pytest.raises(ClientCommandError, match="line 4 holds the client command 'system'"):
         _lines(HEADER + b"system ls\n")
+
+
+def test_0900_collations_map_to_names_both_servers_know():
+    """One mapping, used by restores (on MariaDB) and by the schema gate's preview server alike."""
+    ddl = b"a COLLATE utf8mb4_0900_ai_ci b utf8mb4_de_pb_0900_as_cs c COLLATE=utf8mb4_0900_bin d utf8mb4_0900_as_ci"
+    assert map_0900_collations(ddl) == (
+        b"a COLLATE utf8mb4_unicode_520_ci b utf8mb4_bin c COLLATE=utf8mb4_bin d utf8mb4_unicode_520_ci"
+    )

@@ -20,7 +20,6 @@ from amrit_assets.resources.swap import (
     SwapError,
     previous_name,
     prepare_shadow,
-    publish,
     recover,
     rollback,
     rollback_all,
@@ -28,7 +27,7 @@ from amrit_assets.resources.swap import (
     status,
     swap_prepared,
 )
-from amrit_assets_tests.conftest import checksum
+from amrit_assets_tests.conftest import checksum, prepare_and_swap
 
 UAT = "fx_uat"
 
@@ -88,7 +87,7 @@ def fresh(server):
 
 def test_first_publish_brings_tables_and_every_object_kind(server, tmp_path, fresh):
     path, counts = _dump(server, tmp_path, 30, "old")
-    report = publish(server, UAT, path, counts, restore_dump)
+    _, report = prepare_and_swap(server, UAT, path, counts, restore_dump)
     assert (report.tables, report.rows) == (3, 61)
     s = _state(fresh, UAT)
     assert s == {"people": 30, "tag": "old", "events": {"e_nightly": "ENABLED", "e_off": "DISABLED"}, "triggers": 1, "viewed": 30}
@@ -103,8 +102,8 @@ def test_first_publish_brings_tables_and_every_object_kind(server, tmp_path, fre
 def test_second_publish_keeps_the_previous_state_with_events_off_and_rollback_restores_it(server, tmp_path, fresh):
     old, old_counts = _dump(server, tmp_path, 30, "old")
     new, new_counts = _dump(server, tmp_path, 50, "new")
-    publish(server, UAT, old, old_counts, restore_dump)
-    publish(server, UAT, new, new_counts, restore_dump)
+    prepare_and_swap(server, UAT, old, old_counts, restore_dump)
+    prepare_and_swap(server, UAT, new, new_counts, restore_dump)
     assert _state(fresh, UAT)["tag"] == "new" and _state(fresh, UAT)["people"] == 50
     prev = _state(fresh, previous_name(UAT))
     assert prev["tag"] == "old" and set(prev["events"].values()) == {"DISABLED"}  # the previous state never runs events
@@ -124,9 +123,9 @@ def test_rollback_without_a_previous_state_is_refused(server, fresh):
 def test_a_shadow_that_differs_from_the_dumped_counts_is_never_swapped_in(server, tmp_path, fresh):
     old, old_counts = _dump(server, tmp_path, 30, "old")
     new, new_counts = _dump(server, tmp_path, 50, "new")
-    publish(server, UAT, old, old_counts, restore_dump)
+    prepare_and_swap(server, UAT, old, old_counts, restore_dump)
     with pytest.raises(SwapError, match="UAT was not touched"):
-        publish(server, UAT, new, {**new_counts, "person": 49}, restore_dump)
+        prepare_and_swap(server, UAT, new, {**new_counts, "person": 49}, restore_dump)
     assert _state(fresh, UAT)["tag"] == "old"
     with fresh.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = %s", (shadow_name(UAT),))
@@ -141,7 +140,7 @@ class Crash(Exception):
 def test_a_crash_before_the_rename_leaves_uat_as_it_was_and_the_next_run_recovers(server, tmp_path, fresh, at):
     old, old_counts = _dump(server, tmp_path, 30, "old")
     new, new_counts = _dump(server, tmp_path, 50, "new")
-    publish(server, UAT, old, old_counts, restore_dump)
+    prepare_and_swap(server, UAT, old, old_counts, restore_dump)
     before = _state(fresh, UAT)
 
     def crash(point: str) -> None:
@@ -149,25 +148,25 @@ def test_a_crash_before_the_rename_leaves_uat_as_it_was_and_the_next_run_recover
             raise Crash(point)
 
     with pytest.raises(Crash):
-        publish(server, UAT, new, new_counts, restore_dump, checkpoint=crash)
+        prepare_and_swap(server, UAT, new, new_counts, restore_dump, checkpoint=crash)
     if at in ("journaled", "before_rename"):  # triggers/events were already taken off: recovery puts them back
         assert "undid a swap" in recover(fresh, UAT)
     assert _state(fresh, UAT) == before
-    report = publish(server, UAT, new, new_counts, restore_dump)
+    _, report = prepare_and_swap(server, UAT, new, new_counts, restore_dump)
     assert _state(fresh, UAT)["tag"] == "new" and report.rows == 101
 
 
 def test_a_crash_after_the_rename_is_rolled_forward_by_the_next_run(server, tmp_path, fresh):
     old, old_counts = _dump(server, tmp_path, 30, "old")
     new, new_counts = _dump(server, tmp_path, 50, "new")
-    publish(server, UAT, old, old_counts, restore_dump)
+    prepare_and_swap(server, UAT, old, old_counts, restore_dump)
 
     def crash(point: str) -> None:
         if point == "after_rename":
             raise Crash(point)
 
     with pytest.raises(Crash):
-        publish(server, UAT, new, new_counts, restore_dump, checkpoint=crash)
+        prepare_and_swap(server, UAT, new, new_counts, restore_dump, checkpoint=crash)
     with fresh.cursor() as cur:  # the data swapped completely, in one step
         cur.execute(f"SELECT COUNT(*), MIN(tag), MAX(tag) FROM `{UAT}`.person")
         assert cur.fetchone() == (50, "new", "new")
@@ -179,13 +178,13 @@ def test_a_crash_after_the_rename_is_rolled_forward_by_the_next_run(server, tmp_
 def _publish_in_child(server, path, counts) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_DFL)
-    publish(server, UAT, path, counts, restore_dump)
+    prepare_and_swap(server, UAT, path, counts, restore_dump)
 
 
 def test_killing_the_refresh_during_the_shadow_restore_leaves_uat_intact(server, tmp_path, fresh):
     old, old_counts = _dump(server, tmp_path, 30, "old")
     big, big_counts = _dump(server, tmp_path, 60000, "big")
-    publish(server, UAT, old, old_counts, restore_dump)
+    prepare_and_swap(server, UAT, old, old_counts, restore_dump)
     before = _state(fresh, UAT)
     child = multiprocessing.get_context("fork").Process(target=_publish_in_child, args=(server, big, big_counts))
     child.start()
@@ -200,7 +199,7 @@ def test_killing_the_refresh_during_the_shadow_restore_leaves_uat_intact(server,
     child.join()
     assert child.exitcode == -signal.SIGKILL
     assert _state(fresh, UAT) == before
-    report = publish(server, UAT, big, big_counts, restore_dump)
+    report, _ = prepare_and_swap(server, UAT, big, big_counts, restore_dump)
     assert "interrupted" in report.recovered or "unfinished" in report.recovered
     assert _state(fresh, UAT)["people"] == 60000
 
@@ -241,12 +240,12 @@ def test_a_view_reading_a_database_not_yet_in_uat_waits_and_appears_when_it_arri
     with fresh.cursor() as cur:  # UAT has neither yet
         cur.execute("DROP DATABASE fx_other")
         cur.execute("DROP DATABASE fx_reporting_src")
-    report = publish(server, "fx_reporting", rep, {"t": 0}, restore_dump)
+    _, report = prepare_and_swap(server, "fx_reporting", rep, {"t": 0}, restore_dump)
     assert report.objects["views_waiting"] == 1
     with fresh.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM information_schema.views WHERE table_schema = 'fx_reporting'")
         assert cur.fetchone()[0] == 1  # v_local is there, v_cross waits
-    publish(server, "fx_other", other, {"src": 2}, restore_dump)  # the database it reads arrives
+    prepare_and_swap(server, "fx_other", other, {"src": 2}, restore_dump)  # the database it reads arrives
     with fresh.cursor() as cur:
         cur.execute("SELECT n FROM fx_reporting.v_cross")
         assert cur.fetchone()[0] == 2
@@ -262,7 +261,7 @@ def test_no_event_is_enabled_in_the_shadow_before_the_swap(server, tmp_path, fre
                 cur.execute("SELECT event_name, status FROM information_schema.events WHERE event_schema = %s", (shadow_name(UAT),))
                 seen.update(cur.fetchall())
 
-    publish(server, UAT, path, counts, restore_dump, checkpoint=look)
+    prepare_and_swap(server, UAT, path, counts, restore_dump, checkpoint=look)
     assert seen == {"e_nightly": "DISABLED", "e_off": "DISABLED"}  # created disabled by the restore itself
     assert _state(fresh, UAT)["events"] == {"e_nightly": "ENABLED", "e_off": "DISABLED"}  # as the dump had them
 
@@ -274,7 +273,7 @@ def _publish_and_die_at(server, path, counts, at: str) -> None:
         if point == at:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    publish(server, UAT, path, counts, restore_dump, checkpoint=die)
+    prepare_and_swap(server, UAT, path, counts, restore_dump, checkpoint=die)
 
 
 @pytest.mark.parametrize(
@@ -290,10 +289,10 @@ def test_a_refresh_killed_at_each_swap_point_is_recovered_truthfully_and_keeps_a
     dumps = {v: _dump(server, tmp_path, n, v) for v, n in (("v1", 10), ("v2", 20), ("v3", 30))}
     sums = {}
     for v in ("v1", "v2", "v3"):  # what each version looks like once published (UAT's own checksums)
-        publish(server, UAT, *dumps[v], restore_dump)
+        prepare_and_swap(server, UAT, *dumps[v], restore_dump)
         sums[v] = checksum(server, UAT)
-    publish(server, UAT, *dumps["v1"], restore_dump)
-    publish(server, UAT, *dumps["v2"], restore_dump)  # UAT holds v2, its rollback copy v1
+    prepare_and_swap(server, UAT, *dumps["v1"], restore_dump)
+    prepare_and_swap(server, UAT, *dumps["v2"], restore_dump)  # UAT holds v2, its rollback copy v1
     assert (checksum(server, UAT), checksum(server, previous_name(UAT))) == (sums["v2"], sums["v1"])
     child = multiprocessing.get_context("fork").Process(target=_publish_and_die_at, args=(server, *dumps["v3"], at))
     child.start()
@@ -319,7 +318,7 @@ def test_several_databases_move_together_or_not_at_all(server, tmp_path, fresh, 
     pair = (UAT, UAT + "_b")
     old, new = _dump(server, tmp_path, 10, "old"), _dump(server, tmp_path, 20, "new")
     for db in pair:
-        publish(server, db, *old, restore_dump)
+        prepare_and_swap(server, db, *old, restore_dump)
     sums = {"old": [checksum(server, db) for db in pair]}
     shadows = {db: prepare_shadow(server, db, *new, restore_dump).shadow for db in pair}
     assert [checksum(server, db) for db in pair] == sums["old"]  # verified shadows, UAT untouched
@@ -344,7 +343,7 @@ def test_a_swap_missing_one_verified_shadow_touches_no_database(server, tmp_path
     pair = (UAT, UAT + "_b")
     old, new = _dump(server, tmp_path, 10, "old"), _dump(server, tmp_path, 20, "new")
     for db in pair:
-        publish(server, db, *old, restore_dump)
+        prepare_and_swap(server, db, *old, restore_dump)
     before = [checksum(server, db) for db in pair]
     token = prepare_shadow(server, UAT, *new, restore_dump).shadow
     with pytest.raises(SwapError, match=rf"{UAT}_b has no verified shadow .* materialize uat\[{UAT}_b\] again; no database of UAT was touched"):
@@ -356,14 +355,14 @@ def test_rollback_of_several_databases_is_one_move(server, tmp_path, fresh):
     pair = [UAT, UAT + "_b"]
     old, new = _dump(server, tmp_path, 10, "old"), _dump(server, tmp_path, 20, "new")
     for db in pair:
-        publish(server, db, *old, restore_dump)
+        prepare_and_swap(server, db, *old, restore_dump)
     old_sums = [checksum(server, db) for db in pair]
-    publish(server, UAT, *new, restore_dump)  # only the first has a newer state
+    prepare_and_swap(server, UAT, *new, restore_dump)  # only the first has a newer state
     with pytest.raises(SwapError, match=rf"no previous UAT state of {UAT}_b .*no database was rolled back"):
         with fresh.cursor() as cur:
             cur.execute(f"DROP DATABASE `{previous_name(UAT + '_b')}`")
         rollback_all(server, pair)
     assert _state(fresh, UAT)["tag"] == "new"
-    publish(server, UAT + "_b", *new, restore_dump)
+    prepare_and_swap(server, UAT + "_b", *new, restore_dump)
     reports = rollback_all(server, pair)
     assert sorted(reports) == sorted(pair) and [checksum(server, db) for db in pair] == old_sums

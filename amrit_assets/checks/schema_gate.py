@@ -13,7 +13,6 @@ result, so a DBA sees the verdict before the migration reaches production.
 """
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -49,6 +48,7 @@ from amrit_assets.demo.schema import MIGRATION_FOLDERS
 from amrit_assets.demo.schema_migrations import SESSION_SQL, prepared_sql
 from amrit_assets.flyway import Migration, list_migrations
 from amrit_assets.partitions import database_partitions
+from amrit_assets.resources.dumps import DumpError, find_client
 from amrit_assets.resources.mysql import MySQLResource, ServerAddress, client_defaults_file, connection
 from amrit_assets.resources.portable import is_mariadb_client, map_0900_collations
 from amrit_assets.resources.settings import RefreshSettings
@@ -159,11 +159,10 @@ def catalog_covers_schema(context: AssetCheckExecutionContext, source: MySQLReso
 # --- the preview of pending migrations ---------------------------------------------------------------
 
 def _client(*names: str) -> str:
-    for name in names:
-        found = shutil.which(name)
-        if found:
-            return found
-    raise Failure(f"{names[0]} not found: install the MySQL or MariaDB client")
+    try:
+        return find_client(*names)
+    except DumpError as e:
+        raise Failure(str(e)) from None
 
 
 def copy_schema(source: ServerAddress, target: ServerAddress, db: str) -> None:

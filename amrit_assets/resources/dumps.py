@@ -71,7 +71,8 @@ class RestoreResult:
     events_enabled: dict[str, bool] = field(default_factory=dict)  # with disable_events: what the dump had
 
 
-def _client(*names: str) -> str:
+def find_client(*names: str) -> str:
+    """The first of these client programs on PATH (MySQL's name first, then MariaDB's)."""
     for name in names:
         found = shutil.which(name)
         if found:
@@ -177,7 +178,7 @@ def dump_database(addr: ServerAddress, db: str, path: Path, *, key: bytes | None
 
     With ``key`` (the anonymization key) the file is encrypted at rest; see ``crypto``.
     """
-    binary = _client("mysqldump", "mariadb-dump")
+    binary = find_client("mysqldump", "mariadb-dump")
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = partial_path(path)
     start = time.monotonic()
@@ -375,7 +376,7 @@ def restore_dump(
     A line the mysql client would run as a client command (``\\!``, ``system``, ``source`` ...) is
     refused (``portable.ClientCommandError``): ``db`` is then dropped, incomplete.
     """
-    binary = _client("mysql", "mariadb")
+    binary = find_client("mysql", "mariadb")
     with sealed_copy(path, expected_sha256, require_encrypted) as src:
         encrypted = _verify(src, path, key)
         start = time.monotonic()

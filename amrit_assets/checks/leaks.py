@@ -322,21 +322,27 @@ def number_forms(digits: str) -> list[str]:
     return out
 
 
-def digit_candidates(text: str) -> set[str]:
-    """Every digit string a reader could take for an identifier: groups separated by spaces, dashes,
-    dots, slashes or parentheses, joined in every run of consecutive groups of 9-18 digits."""
-    out: set[str] = set()
-    text = _DATE.sub(" ", text)
-    for span in _SPAN.finditer(text):
+def joined_runs(text: str, shortest: int, longest: int) -> Iterator[str]:
+    """Every run of consecutive digit groups (separated by spaces, dashes, dots, slashes or parentheses)
+    joined into one digit string of ``shortest``..``longest`` digits; dates and times cut out first."""
+    for span in _SPAN.finditer(_DATE.sub(" ", text)):
         groups = _GROUP.findall(span.group())
         for i in range(len(groups)):
             acc = ""
             for g in groups[i:]:
                 acc += g
-                if len(acc) > 18:
+                if len(acc) > longest:
                     break
-                if len(acc) >= 9:
-                    out.update(number_forms(acc))
+                if len(acc) >= shortest:
+                    yield acc
+
+
+def digit_candidates(text: str) -> set[str]:
+    """Every digit string a reader could take for an identifier: groups separated by spaces, dashes,
+    dots, slashes or parentheses, joined in every run of consecutive groups of 9-18 digits."""
+    out: set[str] = set()
+    for digits in joined_runs(text, 9, 18):
+        out.update(number_forms(digits))
     return out
 
 
@@ -632,20 +638,9 @@ def number_forms_of(value) -> dict[str, str]:
 
 
 def own_id_candidates(text: str) -> set[str]:
-    """Digit strings of 6-14 digits (groups joined as in ``digit_candidates``), leading zeros dropped:
-    what the row's own beneficiary's original id is compared with."""
-    out: set[str] = set()
-    for span in _SPAN.finditer(_DATE.sub(" ", text)):
-        groups = _GROUP.findall(span.group())
-        for i in range(len(groups)):
-            acc = ""
-            for g in groups[i:]:
-                acc += g
-                if len(acc) > 14:
-                    break
-                if len(acc) >= 6:
-                    out.add(acc.lstrip("0"))
-    return out
+    """Digit strings of 6-14 digits (``joined_runs``), leading zeros dropped: what the row's own
+    beneficiary's original id is compared with."""
+    return {digits.lstrip("0") for digits in joined_runs(text, 6, 14)}
 
 
 def own_id_of_number(value) -> str | None:

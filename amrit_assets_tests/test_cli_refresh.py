@@ -174,7 +174,7 @@ def test_refuses_without_a_key_or_an_instance_before_touching_anything(tmp_path,
     assert list(tmp_path.iterdir()) == [], "nothing written to the instance"
 
     base = {"AMRIT_ANON_KEY": KEY, "DAGSTER_HOME": str(tmp_path), "AMRIT_DATA_DIR": str(tmp_path)}
-    servers = {f"AMRIT_{r}_{p}": "x" for r in ("SOURCE", "WORKSPACE", "UAT") for p in ("HOST", "PASSWORD")}
+    servers = {f"AMRIT_{r}_{p}": "x" for r in ("SOURCE", "WORKSPACE", "UAT") for p in ("HOST", "USER", "PASSWORD")}
     assert refresh_refusal({**base, **servers}) is None
     assert "too short" in refresh_refusal({**base, **servers, "AMRIT_ANON_KEY": "short"})
     assert "DAGSTER_HOME" in refresh_refusal({**servers, "AMRIT_ANON_KEY": KEY})
@@ -185,6 +185,8 @@ def test_refuses_without_a_key_or_an_instance_before_touching_anything(tmp_path,
     assert refresh_refusal({**base, **no_uat_host, "AMRIT_UAT_SOCKET": "/run/mysqld.sock"}) is None
     no_password = {k: v for k, v in servers.items() if k != "AMRIT_SOURCE_PASSWORD"}
     assert "AMRIT_SOURCE_PASSWORD" in refresh_refusal({**base, **no_password})
+    no_user = {k: v for k, v in servers.items() if k != "AMRIT_WORKSPACE_USER"}
+    assert refresh_refusal({**base, **no_user}) == "AMRIT_WORKSPACE_USER is not set: name the account it connects as (a refresh never assumes root)"
 
 
 def test_databases_option_and_trigger_tags():

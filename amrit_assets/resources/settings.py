@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, Failure
 
-from amrit_assets.common.keys import check_key
+from amrit_assets.common.keys import AnonKeyError, check_key
 from amrit_assets.catalog.model import Catalog, load_catalog
 from amrit_assets.paths import CATALOG_DIR
 
@@ -28,6 +28,11 @@ def retention_hours(value: str | float | None) -> float:
     return hours
 
 
+class KeyMissing(Failure, AnonKeyError):
+    """A missing or short key inside a run: Dagster shows a ``Failure`` as its one sentence; code outside
+    Dagster catches it as the ``AnonKeyError`` it is."""
+
+
 class RefreshSettings(ConfigurableResource):
     """``anon_key`` is bound to ``EnvVar("AMRIT_ANON_KEY")``: never in code, config files or metadata."""
 
@@ -38,7 +43,10 @@ class RefreshSettings(ConfigurableResource):
     raw_dump_retention_hours: float = DEFAULT_RAW_RETENTION_HOURS
 
     def key(self) -> bytes:
-        return check_key(self.anon_key)
+        try:
+            return check_key(self.anon_key)
+        except AnonKeyError as e:
+            raise KeyMissing(description=str(e)) from None
 
     def catalog(self) -> Catalog:
         return load_catalog(Path(self.catalog_path))

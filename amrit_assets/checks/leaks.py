@@ -44,7 +44,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -52,6 +52,7 @@ from amrit_assets.catalog.model import Resolution
 from amrit_assets.common.keys import derive
 from amrit_assets.common.kinds import ID_KINDS, WORK_DB, is_text_type
 from amrit_assets.common.verhoeff import is_verhoeff_valid
+from amrit_assets.progress import Progress
 
 CATEGORIES = ("phone", "aadhaar", "abha", "beneficiary_id", "account", "benregid", "email", "pan", "full_name", "street",
               "bare_name", "rare_name")
@@ -639,15 +640,16 @@ def _scan_batch(rows: list[tuple], cols: list[_Column], cell_prefixes: list[str 
             report.findings[(f"{table}.{cols[j].name}", cat)] += 1
 
 
-def scan_database(conn, lookup_conn, db: str, resolutions: list[Resolution], key: bytes, batch: int = 2000) -> LeakReport:
+def scan_database(conn, lookup_conn, db: str, resolutions: list[Resolution], key: bytes, batch: int = 2000,
+                  log: Callable[[str], None] | None = None) -> LeakReport:
     """Search one anonymized database, every table once (one streamed SELECT), for the fingerprinted
-    originals; ``lookup_conn`` is a second session for the batched fingerprint lookups."""
+    originals; ``lookup_conn`` is a second session for the batched fingerprint lookups. ``log`` gets
+    the progress lines (tables done of total, time left)."""
     known = _Known(lookup_conn, key)
     report = LeakReport()
-    for table, rs in sorted(_by_table(resolutions, db).items()):
-        cols = scanned_columns(rs)
-        if not cols:
-            continue
+    tables = [(table, rs, cols) for table, rs in sorted(_by_table(resolutions, db).items()) if (cols := scanned_columns(rs))]
+    progress = Progress(log or (lambda _: None), db, "leak check", len(tables))
+    for table, rs, cols in tables:
         report.scanned_columns += len(cols)
         pk = row_key([r for r in rs if r.column.key == "PRI"])
         if any(c.cell for c in cols) and not pk:
@@ -658,4 +660,5 @@ def scan_database(conn, lookup_conn, db: str, resolutions: list[Resolution], key
         prefixes = [cell_prefix(db, table, c.name) if c.cell else None for c in cols]
         for rows in _stream(conn, f"SELECT {', '.join(select)} FROM `{db}`.`{table}`", batch):
             _scan_batch(rows, cols, prefixes, known, report, table)
+        progress.advance()
     return report

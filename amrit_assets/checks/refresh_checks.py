@@ -47,7 +47,7 @@ def zero_pii_leaks(context: AssetCheckExecutionContext, workspace: MySQLResource
     start = time.monotonic()
     conn, lookups = workspace.connect(), workspace.connect()
     resolutions = resolve_live(conn, settings.catalog(), (db,))
-    report = scan_database(conn, lookups, db, resolutions, settings.key())
+    report = scan_database(conn, lookups, db, resolutions, settings.key(), log=context.log.info)
     conn.close()
     lookups.close()
     context.log.info(f"{db}: {report.total} leak findings over {report.scanned_columns} columns")

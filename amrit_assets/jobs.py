@@ -45,7 +45,8 @@ audit_job = define_asset_job(
 schema_gate_job = define_asset_job(
     "schema_gate",
     selection=SCHEMA,  # partitioned by database, like source_schema
-    description="The live schema of one source database against the catalog, with preflight (started by the Flyway sensor). " + ORDER.format(n=1),
+    description="The live schema of one source database against the catalog, with preflight (started by the Flyway sensor, "
+    "and for every database first by weekly_refresh). " + ORDER.format(n=1),
 )
 
 

@@ -102,7 +102,7 @@ def parse_databases(text: str) -> list[str]:
 def refresh_refusal(environ: Mapping[str, str]) -> str | None:
     """Why a real refresh must not start, or None: no valid key, no persistent instance, or a place or server left to defaults."""
     from amrit_assets.common.keys import AnonKeyError, check_key
-    from amrit_assets.resources import ROLES
+    from amrit_assets.resources import missing_server_setting
 
     try:
         check_key(environ.get("AMRIT_ANON_KEY"))  # a real refresh never generates a key
@@ -113,13 +113,7 @@ def refresh_refusal(environ: Mapping[str, str]) -> str | None:
         return f"DAGSTER_HOME ({home or 'unset'}) must be the existing Dagster instance directory the UI uses, so the runs land in its event log"
     if not environ.get("AMRIT_DATA_DIR"):
         return "AMRIT_DATA_DIR is not set: raw dumps hold personal data, so say where they go (not a CI workspace)"
-    for role in ROLES:
-        prefix = f"AMRIT_{role.upper()}_"
-        if not (environ.get(prefix + "HOST") or environ.get(prefix + "SOCKET")):
-            return f"{prefix}HOST (or {prefix}SOCKET) is not set: a refresh never falls back to a default server"
-        if prefix + "PASSWORD" not in environ:
-            return f"{prefix}PASSWORD is not set (set it empty for socket authentication)"
-    return None
+    return missing_server_setting(environ)  # the same sentence the UI's runs and the sensors give
 
 
 def refresh_tags(environ: Mapping[str, str]) -> dict[str, str]:

@@ -12,7 +12,9 @@ sensor starts on a new migration, and ``migration_preview`` (an op job) runs the
 of an AMRIT-DB checkout that are not in production yet.
 """
 
-from dagster import AssetSelection, Config, OpExecutionContext, define_asset_job, job, op
+import os
+
+from dagster import AssetSelection, Config, Failure, OpExecutionContext, define_asset_job, job, op
 
 from amrit_assets.checks.schema_gate import preview_migrations
 from amrit_assets.partitions import DATABASES
@@ -43,7 +45,8 @@ audit_job = define_asset_job(
 schema_gate_job = define_asset_job(
     "schema_gate",
     selection=SCHEMA,  # partitioned by database, like source_schema
-    description="The live schema of one source database against the catalog, with preflight (started by the Flyway sensor). " + ORDER.format(n=1),
+    description="The live schema of one source database against the catalog, with preflight (started by the Flyway sensor, "
+    "and for every database first by weekly_refresh). " + ORDER.format(n=1),
 )
 
 
@@ -55,7 +58,11 @@ class RefreshConfig(Config):
 @op(description="Runs every step of the refresh in order, each as a run of its own job, holding the refresh lock.")
 def refresh_in_order(context: OpExecutionContext, config: RefreshConfig) -> None:
     from amrit_assets.refresh import run_whole_refresh
+    from amrit_assets.resources import configuration_problem
 
+    problem = configuration_problem(os.environ)
+    if problem:  # before any server is touched: one sentence naming the variable, not a trace
+        raise Failure(description=problem)
     report = run_whole_refresh(
         context.instance, config.databases, who=f"dagster run {context.run_id}", publish_uat=config.uat, progress=context.log.info
     )

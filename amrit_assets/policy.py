@@ -10,11 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dagster import Failure
+
 from amrit_assets.catalog.model import Catalog, load_catalog
-from amrit_assets.common.keys import check_key
+from amrit_assets.common.keys import AnonKeyError, check_key
 
 if TYPE_CHECKING:
     from amrit_assets.resources.settings import RefreshSettings
+
+
+class KeyMissing(Failure, AnonKeyError):
+    """A missing or short key inside a run: Dagster shows a ``Failure`` as its one sentence; code outside
+    Dagster catches it as the ``AnonKeyError`` it is."""
 
 
 def catalog(settings: RefreshSettings) -> Catalog:
@@ -24,4 +31,7 @@ def catalog(settings: RefreshSettings) -> Catalog:
 
 def key(settings: RefreshSettings) -> bytes:
     """The anonymization key from the settings (``AMRIT_ANON_KEY``), refused when missing or too short."""
-    return check_key(settings.anon_key)
+    try:
+        return check_key(settings.anon_key)
+    except AnonKeyError as e:
+        raise KeyMissing(description=str(e)) from None

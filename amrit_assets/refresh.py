@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from dagster import AssetKey, DagsterEventType, DagsterInstance, Definitions
+from dagster import AssetKey, DagsterEventType, DagsterInstance, Definitions, InitLoggerContext, LoggerDefinition, colored_console_logger, logger
 
 from amrit_assets.failures import STAGE_TAG, describe_run_failure, reason_line
 from amrit_assets.partitions import DATABASES
+from amrit_assets.progress import ProgressHandler
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # Dagster's DEBUG events only with --verbose
+PROGRESS_LOGGER = "amrit_progress"  # a run starts a logger only when its run config names it
+QUIET_WITH_PROGRESS = {"loggers": {**QUIET["loggers"], PROGRESS_LOGGER: {}}}
 # publish without the UAT restore: the same job, on a subset of its assets
 ANONYMIZE_ONLY = [AssetKey("anonymized"), AssetKey("anonymized_dump")]
 
@@ -71,6 +75,18 @@ def step_line(db: str | None, job: str, seconds: float, rows: int | None, status
     return f"{db or 'all databases':18s} {job:11s} {seconds:8.1f}s {'' if rows is None else f'{rows:>12,d} rows':17s} {status}".rstrip()
 
 
+def progress_logger(say: Callable[[str], None]) -> LoggerDefinition:
+    """A Dagster logger handing ``say`` the long steps' ``progress:`` lines, so the CLI shows them without --verbose."""
+
+    @logger(description="The progress lines of long steps (tables done of total, time left), for the CLI.")
+    def amrit_progress(_: InitLoggerContext) -> logging.Logger:
+        out = logging.Logger("amrit_progress", logging.INFO)
+        out.addHandler(ProgressHandler(say))
+        return out
+
+    return amrit_progress
+
+
 def run_refresh(
     instance: DagsterInstance,
     resources: dict,
@@ -87,14 +103,18 @@ def run_refresh(
     triggered it, which the audit reports). ``publish_uat=False`` anonymizes, checks and dumps, and leaves
     UAT (and so the audit of UAT) alone. The gates of all databases run before the first dump; when any
     fails, the refresh stops there, naming every database whose gate failed. ``progress`` gets one line per
-    step (database, job, seconds, rows); Dagster's DEBUG events reach the console only when ``verbose``.
+    step (database, job, seconds, rows) and the long steps' progress lines (``amrit_assets.progress``);
+    Dagster's DEBUG events reach the console only when ``verbose``.
     """
     from amrit_assets.assets import REFRESH_ASSETS
     from amrit_assets.checks import ASSET_CHECKS
     from amrit_assets.jobs import JOBS
 
     # the UI's own jobs, bound to these resources (imported late: the jobs module runs refreshes too)
-    defs = Definitions(assets=REFRESH_ASSETS, asset_checks=ASSET_CHECKS, jobs=JOBS, resources=resources)
+    # quiet, the console shows warnings only; progress lines reach ``progress`` through a logger of their own
+    quiet_progress = progress is not None and not verbose
+    loggers = {"console": colored_console_logger, PROGRESS_LOGGER: progress_logger(progress)} if quiet_progress else None
+    defs = Definitions(assets=REFRESH_ASSETS, asset_checks=ASSET_CHECKS, jobs=JOBS, resources=resources, loggers=loggers)
     report = RefreshReport()
     gate_failures: list[tuple[str, str, str | None]] = []
     for job_name, subset, db in refresh_steps(list(databases), publish_uat):
@@ -111,7 +131,7 @@ def run_refresh(
             asset_selection=subset,
             raise_on_error=False,
             tags={**(tags or {}), STAGE_TAG: job_name},
-            run_config={} if verbose else QUIET,
+            run_config={} if verbose else QUIET_WITH_PROGRESS if quiet_progress else QUIET,
         )
         report.run_ids.append(result.run_id)
         if progress:

@@ -9,9 +9,12 @@ the blocking check ``catalog_covers_schema``. The first tick gates every databas
 ``migration_preview`` when the migrations still pending for a database (after the live version)
 appear or change, keyed ``folder:<db>`` in the cursor by a digest of those files.
 
-``refresh_chain`` completes the weekly refresh the ``weekly_refresh`` schedule starts: once the
-``extract`` runs of all four databases of one refresh succeeded it requests ``mapping``, and once
-that succeeded, ``publish`` for each database. It only acts on runs tagged by the schedule.
+``refresh_chain`` completes the weekly refresh the ``weekly_refresh`` schedule starts, in the order of
+``amrit-anon refresh`` (``refresh.refresh_steps``): once the ``schema_gate`` runs of all four databases
+of one refresh succeeded it requests ``extract`` for each, then ``mapping``, ``publish`` for each, and
+``audit``. It only acts on runs tagged by the schedule.
+
+While a server or the key is not configured, both sensors skip with the sentence naming the variable.
 
 ``refresh_failure_alert`` (``amrit_assets.alerts``) tells the team when any run fails.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping, Sequence
 
 from dagster import (
@@ -29,6 +33,7 @@ from dagster import (
     RunsFilter,
     SensorEvaluationContext,
     SensorResult,
+    SkipReason,
     sensor,
 )
 
@@ -36,8 +41,10 @@ from amrit_assets.alerts import ALERT_SENSORS
 from amrit_assets.catalog.gate import highest_version, read_flyway_history, same_version
 from amrit_assets.checks.schema_gate import migrations_checkout, migrations_of, pending_migrations
 from amrit_assets.flyway import Migration
-from amrit_assets.jobs import audit_job, mapping_job, migration_preview, publish_job, schema_gate_job
+from amrit_assets.jobs import audit_job, extract_job, mapping_job, migration_preview, publish_job, schema_gate_job
 from amrit_assets.partitions import DATABASES
+from amrit_assets.refresh import refresh_steps
+from amrit_assets.resources import configuration_problem
 from amrit_assets.resources.mysql import MySQLResource
 from amrit_assets.schedules import REFRESH_TAG
 
@@ -115,7 +122,9 @@ def preview_request(db: str, pending: Sequence[Migration], digest: str) -> RunRe
     default_status=DefaultSensorStatus.RUNNING,
     description="A new Flyway version on a source database (or a pending migration file) runs the schema gate.",
 )
-def flyway_sensor(context: SensorEvaluationContext, source: MySQLResource) -> SensorResult:
+def flyway_sensor(context: SensorEvaluationContext, source: MySQLResource) -> SensorResult | SkipReason:
+    if source.unconfigured:  # the tick says which variable, instead of a trace (the cursor is kept)
+        return SkipReason(source.unconfigured)
     seen = parse_cursor(context.cursor)
     conn = source.connect()
     try:
@@ -159,36 +168,38 @@ def next_refresh_steps(
 ) -> list[tuple[str, str | None]]:
     """What the refresh ``refresh_id`` runs next, from its runs ``(job, partition, status)``, newest first.
 
-    ``mapping`` once every database's latest ``extract`` succeeded, then ``publish`` for every
-    database once the latest ``mapping`` succeeded, then ``audit`` once every publish succeeded. A failed or running step requests nothing:
-    a person re-executes it (re-execution keeps the tag) and the chain resumes.
+    The stages of ``refresh_steps`` in order (schema_gate, extract, mapping, publish, audit): a stage's
+    missing runs are requested once every run of the stages before it succeeded. The first stage (every
+    database's gate) is the schedule's own request, never the chain's. A failed or running step requests
+    nothing: a person re-executes it (re-execution keeps the tag) and the chain resumes.
     """
     latest: dict[tuple[str, str | None], DagsterRunStatus] = {}
     for job_name, partition, status in runs:
         latest.setdefault((job_name, partition), status)
-    if any(latest.get(("extract", db)) != _DONE for db in databases):
-        return []
-    mapping = latest.get(("mapping", None))
-    if mapping is None:
-        return [("mapping", None)]
-    if mapping != _DONE:
-        return []
-    publish = [("publish", db) for db in databases if ("publish", db) not in latest]
-    if publish:
-        return publish
-    if all(latest.get(("publish", db)) == _DONE for db in databases) and ("audit", None) not in latest:
-        return [("audit", None)]
+    stages: dict[str, list[tuple[str, str | None]]] = {}
+    for job_name, _subset, db in refresh_steps(list(databases)):
+        stages.setdefault(job_name, []).append((job_name, db))
+    for n, steps in enumerate(stages.values()):
+        missing = [step for step in steps if step not in latest]
+        if missing:
+            return missing if n else []
+        if any(latest[step] != _DONE for step in steps):
+            return []
     return []
 
 
 @sensor(
     name="refresh_chain",
-    jobs=[mapping_job, publish_job, audit_job],
+    jobs=[extract_job, mapping_job, publish_job, audit_job],
     minimum_interval_seconds=60,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Continues a refresh started by weekly_refresh: mapping after all extracts, publish per database, then the audit.",
+    description="Continues a refresh started by weekly_refresh: extract per database once every schema gate passed, "
+    "the mapping after all extracts, publish per database, then the audit.",
 )
 def refresh_chain(context: SensorEvaluationContext) -> SensorResult:
+    problem = configuration_problem(os.environ)
+    if problem:  # every step would fail on it: say it once, in the tick
+        return SensorResult(skip_reason=problem)
     instance = context.instance
     tagged = instance.get_run_tags(tag_keys=[REFRESH_TAG])
     ids = sorted(next((values for key, values in tagged if key == REFRESH_TAG), set()), reverse=True)[:3]

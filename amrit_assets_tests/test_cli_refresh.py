@@ -33,6 +33,7 @@ def demo(tmp_path_factory) -> Iterator[tuple[object, Path]]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DAGSTER_HOME", str(home))
         mp.setenv("AMRIT_ANON_KEY", KEY)
+        mp.setenv("AMRIT_PROGRESS_SECONDS", "0.05")  # 10 s in real use: this small demo's long steps log a few lines
         for name in ("JENKINS_URL", "AMRIT_CATALOG", "AMRIT_MIGRATIONS_DIR"):
             mp.delenv(name, raising=False)
         with demo_environment(beneficiaries=60, data_dir=data_dir) as env:
@@ -70,6 +71,13 @@ def test_refresh_of_two_databases_lands_in_the_instance_and_uat(demo, tmp_path, 
     assert re.search(r"^db_iemr\s+publish\s+[\d.]+s\s+[\d,]+ rows\s+ok$", out, re.M), out
     assert re.search(r"^all databases\s+mapping\s+[\d.]+s", out, re.M), out
     assert " - DEBUG - " not in captured.err
+    # within the long steps: tables done of total and the time left, printed without --verbose, before the step's line
+    for step, line_of_step in (("staging restore", "extract"), ("anonymize", "publish"), ("leak check", "publish")):
+        progress = re.findall(rf"^progress: db_iemr {step}: (\d+) of (\d+) tables, \d+ s so far, about \d+ s left$", out, re.M)
+        assert progress, f"no progress line of db_iemr {step}:\n{out}"
+        assert all(0 < int(done) < int(total) for done, total in progress)
+        last = out.rindex(f"progress: db_iemr {step}: ")
+        assert re.search(rf"^db_iemr\s+{line_of_step}\s", out[last:], re.M), "the step's own line comes after its progress"
     report = json.loads((audit_dir / "audit.json").read_text())
     assert (audit_dir / "audit.md").read_text().strip()
     assert report["verdict"]["databases_refreshed"] == SUBSET and report["audit_run"]["run_id"] == run_ids[-1]
@@ -174,7 +182,7 @@ def test_refuses_without_a_key_or_an_instance_before_touching_anything(tmp_path,
     assert list(tmp_path.iterdir()) == [], "nothing written to the instance"
 
     base = {"AMRIT_ANON_KEY": KEY, "DAGSTER_HOME": str(tmp_path), "AMRIT_DATA_DIR": str(tmp_path)}
-    servers = {f"AMRIT_{r}_{p}": "x" for r in ("SOURCE", "WORKSPACE", "UAT") for p in ("HOST", "PASSWORD")}
+    servers = {f"AMRIT_{r}_{p}": "x" for r in ("SOURCE", "WORKSPACE", "UAT") for p in ("HOST", "USER", "PASSWORD")}
     assert refresh_refusal({**base, **servers}) is None
     assert "too short" in refresh_refusal({**base, **servers, "AMRIT_ANON_KEY": "short"})
     assert "DAGSTER_HOME" in refresh_refusal({**servers, "AMRIT_ANON_KEY": KEY})
@@ -185,6 +193,8 @@ def test_refuses_without_a_key_or_an_instance_before_touching_anything(tmp_path,
     assert refresh_refusal({**base, **no_uat_host, "AMRIT_UAT_SOCKET": "/run/mysqld.sock"}) is None
     no_password = {k: v for k, v in servers.items() if k != "AMRIT_SOURCE_PASSWORD"}
     assert "AMRIT_SOURCE_PASSWORD" in refresh_refusal({**base, **no_password})
+    no_user = {k: v for k, v in servers.items() if k != "AMRIT_WORKSPACE_USER"}
+    assert refresh_refusal({**base, **no_user}) == "AMRIT_WORKSPACE_USER is not set: name the account it connects as (a refresh never assumes root)"
 
 
 def test_databases_option_and_trigger_tags():

@@ -14,7 +14,8 @@ from amrit_assets.catalog.coverage import columns_from_server
 from amrit_assets.demo.environment import demo_environment
 from amrit_assets.jobs import refresh as refresh_job
 from amrit_assets.partitions import DATABASES
-from amrit_assets.refresh import RefreshFailed, run_refresh
+from amrit_assets.progress import PREFIX
+from amrit_assets.refresh import PROGRESS_LOGGER, QUIET_WITH_PROGRESS, RefreshFailed, progress_logger, run_refresh
 from amrit_assets.resources import build_resources
 from amrit_assets.resources.inspect import row_counts
 from amrit_assets.resources.mysql import connect
@@ -25,8 +26,11 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def refreshed(tmp_path_factory):
+    from amrit_assets.demo.environment import patched_environ
+
     data_dir = tmp_path_factory.mktemp("refresh")
-    with demo_environment(beneficiaries=150, data_dir=data_dir) as demo:
+    # a progress line every 0.05 s (10 s in real use): each long step of this small demo logs a few
+    with demo_environment(beneficiaries=150, data_dir=data_dir) as demo, patched_environ({"AMRIT_PROGRESS_SECONDS": "0.05"}):
         with DagsterInstance.ephemeral() as instance:
             # the UI's one launch: the `refresh` job, which runs every step as a run of its own job
             result = refresh_job.execute_in_process(instance=instance, raise_on_error=False)
@@ -46,6 +50,42 @@ def test_every_stage_ran_for_every_database(refreshed):
 
         mats = instance.fetch_materializations(AssetKey(asset), limit=10).records
         assert {m.partition_key for m in mats} == set(DATABASES), asset
+
+
+def test_the_refresh_run_shows_the_progress_of_its_long_steps(refreshed):
+    _, runs, instance = refreshed
+    [outer] = [r for r in runs if r.job_name == "refresh"]
+    lines = [e.user_message for e in instance.all_logs(outer.run_id) if e.user_message.startswith(PREFIX)]
+    for db in DATABASES:
+        for step in ("staging restore", "anonymize", "leak check"):
+            mine = [line for line in lines if line.startswith(f"{PREFIX}{db} {step}: ")]
+            if db == "db_iemr":  # the large one: its steps outlast the interval
+                assert mine, f"no progress line of {db} {step}"
+            for line in mine:
+                done, total = (int(n) for n in line.split(": ", 2)[2].split(" tables")[0].split(" of "))
+                assert 0 < done < total and " s so far, about " in line and line.endswith(" s left"), line
+    iemr_anonymize = [line for line in lines if line.startswith(f"{PREFIX}db_iemr anonymize: ")]
+    done = [int(line.split(": ", 2)[2].split(" of ")[0]) for line in iemr_anonymize]
+    assert done == sorted(done) and len(set(done)) == len(done), "tables done only grow"
+
+
+def test_progress_logger_shows_progress_lines_in_a_quiet_run():
+    from dagster import colored_console_logger, job, op
+
+    said: list[str] = []
+
+    @op
+    def long_step(context) -> None:
+        context.log.info(f"{PREFIX}db_iemr anonymize: 3 of 9 tables, 12 s so far, about 24 s left")
+        context.log.info("anonymized db_iemr: 9 tables")
+        context.log.warning("a warning is the console's, not progress")
+
+    @job(logger_defs={"console": colored_console_logger, PROGRESS_LOGGER: progress_logger(said.append)})
+    def quiet():
+        long_step()
+
+    assert quiet.execute_in_process(run_config=QUIET_WITH_PROGRESS).success
+    assert said == ["progress: db_iemr anonymize: 3 of 9 tables, 12 s so far, about 24 s left"]
 
 
 def test_uat_row_counts_equal_source_except_truncated_tables(refreshed):

@@ -14,6 +14,7 @@ from dagster import (
     DagsterRunStatus,
     DefaultScheduleStatus,
     SensorResult,
+    SkipReason,
     build_schedule_context,
     build_sensor_context,
 )
@@ -22,6 +23,7 @@ from dagster._core.utils import make_new_run_id
 from amrit_assets.checks.schema_gate import migrations_of, pending_migrations
 from amrit_assets.demo.schema import build_from_migrations
 from amrit_assets.partitions import DATABASES
+from amrit_assets.resources import ROLES, server_resource
 from amrit_assets.resources.embedded import EmbeddedServer
 from amrit_assets.resources.mysql import MySQLResource, ServerAddress, connect
 from amrit_assets.schedules import REFRESH_TAG, weekly_refresh
@@ -212,22 +214,40 @@ def test_plan_and_cursor_parsing():
 
 # --- the weekly refresh ---------------------------------------------------------------------------------
 
+# A configured deployment, as far as the sensors look (they read the variables; the chain connects nowhere)
+CONFIGURED = {
+    "AMRIT_ANON_KEY": "sensor-test-key-0123456789",
+    **{f"AMRIT_{role.upper()}_{var}": value for role in ROLES for var, value in (("HOST", f"{role}.db.example"), ("USER", "amrit"), ("PASSWORD", "x"))},
+}
 
-def test_weekly_schedule_is_off_by_default_and_extracts_every_database():
+
+@pytest.fixture
+def configured(monkeypatch):
+    for name, value in CONFIGURED.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def test_weekly_schedule_is_off_by_default_and_gates_every_database_first():
     assert weekly_refresh.default_status == DefaultScheduleStatus.STOPPED
-    assert weekly_refresh.job_name == "extract"
+    assert weekly_refresh.job_name == "schema_gate", "nothing is dumped before every database's gate passed"
     when = datetime.datetime(2026, 11, 22, 1, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=5, minutes=30)))
     requests = weekly_refresh(build_schedule_context(scheduled_execution_time=when))
     assert [r.partition_key for r in requests] == list(DATABASES)
     assert {r.tags[REFRESH_TAG] for r in requests} == {"2026-11-22T01:00+0530"}
-    assert len({r.run_key for r in requests}) == len(DATABASES)
+    assert [r.run_key for r in requests] == [f"2026-11-22T01:00+0530:schema_gate:{db}" for db in DATABASES]
 
 
 def test_next_refresh_steps():
     done, failed = DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE
-    extracts = [("extract", db, done) for db in DATABASES]
-    assert next_refresh_steps("r", extracts[:3]) == []
+    gates = [("schema_gate", db, done) for db in DATABASES]
+    assert next_refresh_steps("r", gates[:3]) == [], "the chain waits for every gate; it never requests one itself"
+    assert next_refresh_steps("r", [("schema_gate", "db_iemr", failed)] + gates[1:]) == [], "one failed gate: nothing is dumped"
+    assert next_refresh_steps("r", gates) == [("extract", db) for db in DATABASES]
+    extracts = [("extract", db, done) for db in DATABASES] + gates
+    assert next_refresh_steps("r", extracts[:3] + gates) == [("extract", DATABASES[3])]
     assert next_refresh_steps("r", [("extract", "db_iemr", failed)] + extracts) == [], "the latest run of a database counts"
+    assert next_refresh_steps("r", [("extract", "db_iemr", DagsterRunStatus.STARTED)] + extracts) == [], "a re-execution still running"
     assert next_refresh_steps("r", extracts) == [("mapping", None)]
     assert next_refresh_steps("r", [("mapping", None, failed)] + extracts) == []
     publish = next_refresh_steps("r", [("publish", "db_iemr", done), ("mapping", None, done)] + extracts)
@@ -236,24 +256,49 @@ def test_next_refresh_steps():
     assert next_refresh_steps("r", published) == [("audit", None)]
     assert next_refresh_steps("r", [("audit", None, done)] + published) == []
     assert next_refresh_steps("r", [("publish", "db_iemr", failed)] + published) == []
+    assert next_refresh_steps("r", [("extract", db, done) for db in DATABASES]) == [], "no gate runs (not a refresh of the schedule): nothing"
 
 
-def test_refresh_chain_continues_a_scheduled_refresh():
+def _add_run(instance, job: str, db: str | None, status=DagsterRunStatus.SUCCESS, refresh="2026-11-22T01:00+0530") -> None:
+    tags = {REFRESH_TAG: refresh, **({"dagster/partition": db} if db else {})}
+    instance.add_run(DagsterRun(job_name=job, run_id=make_new_run_id(), status=status, tags=tags))
+
+
+def _chain(instance) -> list[tuple[str | None, str | None]]:
+    result = refresh_chain(build_sensor_context(instance=instance))
+    return [(r.job_name, r.partition_key) for r in result.run_requests or []]
+
+
+def test_refresh_chain_continues_a_scheduled_refresh_after_every_gate(configured):
+    when = datetime.datetime(2026, 11, 22, 1, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=5, minutes=30)))
     with DagsterInstance.ephemeral() as instance:
+        _add_run(instance, "schema_gate", "db_iemr", refresh="unrelated-old")  # another refresh, incomplete: ignored
+        scheduled = weekly_refresh(build_schedule_context(scheduled_execution_time=when))
+        for r in scheduled[:3]:
+            _add_run(instance, r.job_name or "schema_gate", r.partition_key, refresh=r.tags[REFRESH_TAG])
+        assert _chain(instance) == []
+        _add_run(instance, "schema_gate", scheduled[3].partition_key, DagsterRunStatus.FAILURE)
+        assert _chain(instance) == [], "a failed gate stops the refresh before any dump"
+        _add_run(instance, "schema_gate", scheduled[3].partition_key)  # re-executed, passed
+        assert _chain(instance) == [("extract", db) for db in DATABASES]
+        for db in DATABASES:
+            _add_run(instance, "extract", db)
+        assert _chain(instance) == [("mapping", None)]
+        _add_run(instance, "mapping", None)
+        assert _chain(instance) == [("publish", db) for db in DATABASES]
 
-        def add(job: str, db: str | None, status=DagsterRunStatus.SUCCESS, refresh="2026-11-22T01:00+0530"):
-            tags = {REFRESH_TAG: refresh, **({"dagster/partition": db} if db else {})}
-            instance.add_run(DagsterRun(job_name=job, run_id=make_new_run_id(), status=status, tags=tags))
 
-        def chain() -> list[tuple[str | None, str | None]]:
-            result = refresh_chain(build_sensor_context(instance=instance))
-            return [(r.job_name, r.partition_key) for r in result.run_requests or []]
-
-        add("extract", "db_iemr", refresh="unrelated-old")  # another refresh, incomplete: ignored
-        for db in DATABASES[:3]:
-            add("extract", db)
-        assert chain() == []
-        add("extract", DATABASES[3])
-        assert chain() == [("mapping", None)]
-        add("mapping", None)
-        assert chain() == [("publish", db) for db in DATABASES]
+def test_sensors_skip_naming_the_missing_variable(configured):
+    configured.delenv("AMRIT_WORKSPACE_HOST")
+    with DagsterInstance.ephemeral() as instance:
+        for db in DATABASES:
+            _add_run(instance, "schema_gate", db)
+        result = refresh_chain(build_sensor_context(instance=instance))
+        assert not result.run_requests
+        assert result.skip_reason and result.skip_reason.skip_message == (
+            "AMRIT_WORKSPACE_HOST (or AMRIT_WORKSPACE_SOCKET) is not set: a refresh never falls back to a default server"
+        )
+    configured.delenv("AMRIT_SOURCE_USER")
+    skipped = flyway_sensor(build_sensor_context(cursor='{"db_iemr": "1"}', resources={"source": server_resource("source")}))
+    assert isinstance(skipped, SkipReason)
+    assert skipped.skip_message == "AMRIT_SOURCE_USER is not set: name the account it connects as (a refresh never assumes root)"

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from amrit_assets.anonymize.freetext import Dictionary, JsonScrubber, Lookups, digit_runs, load_dictionary, parse_keys, scrub_free_text, tokens_of
 from amrit_assets.anonymize.strategies import WORK_DB
+from amrit_assets.progress import Progress
 
 BATCH = 2000
 TEXT_STRATEGIES = ("scrub_text", "scrub_json")
@@ -77,8 +78,9 @@ def _q(name: str) -> str:
 
 
 def scrub_database(conn, db: str, resolutions: Iterable, key: bytes, keep_timestamps: dict[str, list[str]] | None = None,
-                   batch: int = BATCH) -> dict[str, int]:
-    """Scrub every free-text/JSON column of ``db`` in place; returns counts (never values) for metadata."""
+                   batch: int = BATCH, progress: Progress | None = None) -> dict[str, int]:
+    """Scrub every free-text/JSON column of ``db`` in place; returns counts (never values) for metadata.
+    ``progress`` counts one per table (``text_columns``)."""
     d = load_dictionary(conn)
     resolutions = list(resolutions)
     tables = text_columns(db, resolutions)
@@ -103,6 +105,8 @@ def scrub_database(conn, db: str, resolutions: Iterable, key: bytes, keep_timest
             stats["text_rows_read"] += read
             stats["text_values_changed"] += changed
             stats["json_invalid"] += sum(c.json.invalid for c in cols if c.json)
+            if progress:
+                progress.advance()
     stats["text_seconds"] = round(time.monotonic() - start, 2)
     stats["name_dictionary_tokens"] = len(d.names)
     return stats

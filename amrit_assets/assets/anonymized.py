@@ -8,11 +8,12 @@ from amrit_assets import policy
 from amrit_assets.anonymize.compile import plan_database
 from amrit_assets.common.keys import fingerprint, set_session_keys
 from amrit_assets.common.resolve import resolve_live
-from amrit_assets.anonymize.textpass import scrub_database
+from amrit_assets.anonymize.textpass import scrub_database, text_columns
 from amrit_assets.catalog.coverage import catalog_hash
 from amrit_assets.assets.state import mark_anonymized, require_original
 from amrit_assets.checks.guard import require_checks_passed, require_mapping_current
 from amrit_assets.partitions import DATABASES, database_partitions
+from amrit_assets.progress import Progress
 from amrit_assets.resources.inspect import on_update_columns, unique_columns
 from amrit_assets.resources.mysql import MySQLResource
 from amrit_assets.resources.refresh_lock import POOL
@@ -39,6 +40,8 @@ def anonymized(
         plans = plan_database(db, resolutions, on_update, unique_columns(conn, db))
         with conn.cursor() as cur:
             set_session_keys(cur, key, settings.uat_credential or None)
+        # a table counts once for its free text and once for its UPDATE
+        progress = Progress(context.log.info, db, "anonymize", len(text_columns(db, resolutions)) + sum(1 for p in plans if p.statements))
         start = time.monotonic()
         rows_changed = 0
         tables_changed = 0
@@ -46,19 +49,19 @@ def anonymized(
         with triggers_suspended(conn, db) as suspended, conn.cursor() as cur:
             cur.execute("SET SESSION FOREIGN_KEY_CHECKS = 0")
             # Free text and JSON first, by the name dictionary and the maps; the UPDATEs then read what it left.
-            text_stats = scrub_database(conn, db, resolutions, key, on_update)
+            text_stats = scrub_database(conn, db, resolutions, key, on_update, progress=progress)
             for plan in plans:
                 for strategy in plan.columns.values():
                     strategy_columns[strategy] = strategy_columns.get(strategy, 0) + 1
                 if not plan.statements:
                     continue
                 cur.execute(f"SELECT 1 FROM `{db}`.`{plan.table}` LIMIT 1")
-                if cur.fetchone() is None:
-                    continue
-                rows_changed += cur.execute(plan.statements[0])
-                for statement in plan.statements[1:]:
-                    cur.execute(statement)
-                tables_changed += 1
+                if cur.fetchone() is not None:
+                    rows_changed += cur.execute(plan.statements[0])
+                    for statement in plan.statements[1:]:
+                        cur.execute(statement)
+                    tables_changed += 1
+                progress.advance()
         mark_anonymized(conn, db, context.run.run_id)
     seconds = time.monotonic() - start
     context.log.info(f"anonymized {db}: {tables_changed} tables, {rows_changed} rows changed in {seconds:.1f}s"

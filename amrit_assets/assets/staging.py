@@ -15,6 +15,7 @@ from amrit_assets import policy
 from amrit_assets.assets.state import mark_staged
 from amrit_assets.checks.integrity import record_row_counts
 from amrit_assets.partitions import database_partitions
+from amrit_assets.progress import Progress
 from amrit_assets.checks.guard import latest_metadata
 from amrit_assets.resources.dumps import DumpError, apply_retention, restore_dump
 from amrit_assets.resources.inspect import row_counts
@@ -43,7 +44,11 @@ def staging(
     """A staging copy of the source database on the workspace server (still holds PII)."""
     db = context.partition_key
     path = settings.raw_dump_path(db)
-    restored = restore_dump(workspace.address, db, path, key=policy.key(settings), expected_sha256=recorded_sha256(context.instance, db, path), require_encrypted=True)
+    tables = int(latest_metadata(context.instance, "raw_dump", db).get("tables") or 0)  # what raw_dump counted
+    restored = restore_dump(
+        workspace.address, db, path, key=policy.key(settings), expected_sha256=recorded_sha256(context.instance, db, path), require_encrypted=True,
+        progress=Progress(context.log.info, db, "staging restore", tables),
+    )
     retention = apply_retention(path.parent, settings.raw_retention_hours(), restored=path)
     if restored.views_pending:
         context.log.warning(f"views waiting for another database (created when it is restored): {', '.join(restored.views_pending)}")

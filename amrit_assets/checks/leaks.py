@@ -46,7 +46,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -55,6 +55,7 @@ from amrit_assets.common.keys import derive
 from amrit_assets.common.kinds import ID_KINDS, WORK_DB, is_text_type
 from amrit_assets.common.verhoeff import is_verhoeff_valid
 from amrit_assets.control import ddl
+from amrit_assets.progress import Progress
 
 CATEGORIES = ("phone", "aadhaar", "abha", "beneficiary_id", "account", "benregid", "email", "pan", "full_name", "street",
               "bare_name", "rare_name")
@@ -742,15 +743,16 @@ def _scan_batch(rows: list[tuple], t: _Table, known: _Known, report: LeakReport)
             report.findings[(f"{table}.{cols[j].name}", cat)] += 1
 
 
-def scan_database(conn, lookup_conn, db: str, resolutions: list[Resolution], key: bytes, batch: int = 2000) -> LeakReport:
+def scan_database(conn, lookup_conn, db: str, resolutions: list[Resolution], key: bytes, batch: int = 2000,
+                  log: Callable[[str], None] | None = None) -> LeakReport:
     """Search one anonymized database, every table once (one streamed SELECT), for the fingerprinted
-    originals; ``lookup_conn`` is a second session for the batched fingerprint lookups."""
+    originals; ``lookup_conn`` is a second session for the batched fingerprint lookups. ``log`` gets
+    the progress lines (tables done of total, time left)."""
     known = _Known(lookup_conn, key)
     report = LeakReport()
-    for table, rs in sorted(_by_table(resolutions, db).items()):
-        cols = scanned_columns(rs)
-        if not cols:
-            continue
+    tables = [(table, rs, cols) for table, rs in sorted(_by_table(resolutions, db).items()) if (cols := scanned_columns(rs))]
+    progress = Progress(log or (lambda _: None), db, "leak check", len(tables))
+    for table, rs, cols in tables:
         report.scanned_columns += len(cols)
         pk = row_key([r for r in rs if r.column.key == "PRI"])
         if any(c.cell for c in cols) and not pk:
@@ -765,4 +767,5 @@ def scan_database(conn, lookup_conn, db: str, resolutions: list[Resolution], key
                    rowid_prefix(db, table) if pk and any(r.strategy in ID_KINDS for r in rs) else None, bool(pk), bool(regs))
         for rows in _stream(conn, f"SELECT {', '.join(select)} FROM `{db}`.`{table}`", batch):
             _scan_batch(rows, t, known, report)
+        progress.advance()
     return report

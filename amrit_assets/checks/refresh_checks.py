@@ -51,7 +51,7 @@ def zero_pii_leaks(context: AssetCheckExecutionContext, workspace: MySQLResource
     db = context.partition_key
     start = time.monotonic()
     with resolved(workspace, settings, db) as (conn, resolutions), workspace.get_connection() as lookups:
-        report = scan_database(conn, lookups, db, resolutions, policy.key(settings))
+        report = scan_database(conn, lookups, db, resolutions, policy.key(settings), log=context.log.info)
     context.log.info(f"{db}: {report.total} leak findings over {report.scanned_columns} columns")
     return AssetCheckResult(
         passed=report.total == 0,

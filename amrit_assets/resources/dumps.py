@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from amrit_assets.progress import Progress
 from amrit_assets.resources.crypto import CHUNK_SIZE, MAGIC, DecryptError, decrypt_chunks, encrypt_stream
 from amrit_assets.resources.mysql import ServerAddress, client_defaults_file, connect, mask_values
 from amrit_assets.resources.portable import (
@@ -366,6 +367,7 @@ def restore_dump(
     disable_events: bool = False,
     expected_sha256: str | None = None,
     require_encrypted: bool = False,
+    progress: Progress | None = None,
 ) -> RestoreResult:
     """Replace database ``db`` on ``addr`` with the dump's content, portably; views last.
 
@@ -373,6 +375,7 @@ def restore_dump(
     ``expected_sha256`` (what the dump's asset recorded); every check and the restore read that copy.
     ``require_encrypted`` refuses anything but an authenticated encrypted dump (raw dumps).
     ``disable_events`` creates every event disabled (for UAT's shadow) and reports which were enabled.
+    ``progress`` counts a table as done when the next one's ``CREATE TABLE`` goes to the client.
     A line the mysql client would run as a client command (``\\!``, ``system``, ``source`` ...) is
     refused (``portable.ClientCommandError``): ``db`` is then dropped, incomplete.
     """
@@ -389,7 +392,8 @@ def restore_dump(
             changed = f"It changed after it was verified: {db} is incomplete; restore it again."
             chunks = _decrypted(src, path, _require_key(path, key), changed) if encrypted else _plain(src)
             try:
-                _pipe_into_client(addr, db, dump_filter.lines(chunks), path, binary)
+                lines = dump_filter.lines(chunks)
+                _pipe_into_client(addr, db, _counting_tables(lines, progress) if progress else lines, path, binary)
             except ClientCommandError as e:
                 with conn.cursor() as cur:
                     cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
@@ -403,6 +407,16 @@ def restore_dump(
             conn.close()
     pending = [p.qualified for p in views.pending]
     return RestoreResult(time.monotonic() - start, views.created, pending, completed, dump_filter.events_enabled)
+
+
+def _counting_tables(lines: Iterable[bytes], progress: Progress) -> Iterator[bytes]:
+    started = 0
+    for line in lines:
+        if line.startswith(b"CREATE TABLE "):
+            if started:
+                progress.advance()
+            started += 1
+        yield line
 
 
 def restore_database(addr: ServerAddress, db: str, path: Path, *, key: bytes | None = None) -> float:

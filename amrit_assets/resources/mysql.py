@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pymysql
 import pymysql.cursors
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, Failure
 
 
 class ServerConnectionError(RuntimeError):
@@ -51,6 +51,7 @@ class ServerAddress:
     user: str
     password: str = ""
     unix_socket: str = ""
+    unconfigured: str = ""  # the sentence naming the variable left unset (``resources.missing_server_setting``)
 
     def env(self, role: str) -> dict[str, str]:
         """The environment variables that point a role's resource at this server."""
@@ -66,6 +67,8 @@ class ServerAddress:
 
 def connect(addr: ServerAddress, database: str | None = None, *, read_only: bool = False, **kw) -> pymysql.Connection:
     """Open a PyMySQL connection; a wrong password or unreachable server becomes a clear error."""
+    if addr.unconfigured or not (addr.host or addr.unix_socket):  # never PyMySQL's own default of localhost
+        raise ServerConnectionError(addr.unconfigured or "no server given: neither a host nor a socket")
     params: dict = dict(
         # bytes: PyMySQL would encode a str password as latin-1, so a non-ASCII one could never log in
         user=addr.user, password=addr.password.encode("utf-8"), database=database, charset="utf8mb4", autocommit=True, cursorclass=MaskingCursor, **kw
@@ -101,9 +104,14 @@ class MySQLResource(ConfigurableResource):
     password: str = ""
     unix_socket: str = ""
     read_only: bool = False
+    unconfigured: str = ""  # set when a variable is missing: every use fails with this sentence, nothing connects
 
     @property
     def address(self) -> ServerAddress:
+        """The server; a ``Failure`` with the sentence naming the missing variable when it is not configured
+        (Dagster shows a Failure as its description, not as a stack trace of ours)."""
+        if self.unconfigured:
+            raise Failure(description=self.unconfigured)
         return ServerAddress(self.host, int(self.port), self.user, self.password, self.unix_socket)
 
     def connect(self, database: str | None = None) -> pymysql.Connection:

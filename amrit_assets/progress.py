@@ -1,0 +1,69 @@
+"""Progress of a long step (anonymize, staging restore, leak check): tables done of total and the time left.
+
+A step logs ``progress: <db> <step>: 120 of 623 tables, 14 s so far, about 58 s left`` through Dagster's
+log (``context.log.info``) at most every ``AMRIT_PROGRESS_SECONDS`` (10 by default); the CLI shows these
+lines without ``--verbose`` (``refresh.progress_logger``). Only counts and database names, never a value.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+
+PREFIX = "progress: "
+INTERVAL_ENV = "AMRIT_PROGRESS_SECONDS"
+DEFAULT_INTERVAL = 10.0
+
+
+def interval_seconds(environ=os.environ) -> float:
+    """Seconds between two progress lines of one step; an unreadable value is the default."""
+    try:
+        return max(0.0, float(environ.get(INTERVAL_ENV, DEFAULT_INTERVAL)))
+    except ValueError:
+        return DEFAULT_INTERVAL
+
+
+def progress_line(db: str, step: str, done: int, total: int, elapsed: float) -> str:
+    left = f", about {elapsed / done * (total - done):.0f} s left" if done else ""
+    return f"{PREFIX}{db} {step}: {done} of {total} tables, {elapsed:.0f} s so far{left}"
+
+
+class Progress:
+    """Counts a step's tables and logs a progress line once ``interval`` seconds passed since the last one.
+
+    A step shorter than the interval logs nothing (its one line in the CLI says enough); the last table
+    logs nothing either (the step's own line follows).
+    """
+
+    def __init__(self, log: Callable[[str], None], db: str, step: str, total: int, *, interval: float | None = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.log, self.db, self.step, self.total, self.clock = log, db, step, total, clock
+        self.interval = interval_seconds() if interval is None else interval
+        self.done = 0
+        self.start = self.last = clock()
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        now = self.clock()
+        if self.done < self.total and now - self.last >= self.interval:
+            self.last = now
+            self.log(progress_line(self.db, self.step, self.done, self.total, now - self.start))
+
+
+class ProgressHandler(logging.Handler):
+    """Hands ``say`` the progress part of every log record that has one (Dagster prefixes run and step)."""
+
+    def __init__(self, say: Callable[[str], None]):
+        super().__init__(logging.INFO)
+        self.say = say
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()  # "<job> - <run id> - <step> - <the step's own message>"
+        if not message.startswith(PREFIX):
+            _, found, rest = message.partition(" - " + PREFIX)
+            if not found:
+                return
+            message = PREFIX + rest
+        self.say(message.splitlines()[0])

@@ -21,11 +21,12 @@ expected number of chance matches, a birthday bound: candidates x originals / si
 | beneficiary_id | 12 digits, not Verhoeff-valid, not a remapped id | 1e7 / 9e11 = 1.1e-5 | remapped ids are allowed by value (the bijection's outputs), so only unrelated 12-digit numbers: < 1 per 1e5 |
 | account | 9-18 digits, not a phone/Aadhaar/ABHA shape | 1e7 / 1e11 = 1e-4 | same argument; fakes of other kinds are excluded by shape |
 | benregid | a text cell that is nothing but the number, or a number labelled "...reg...id", not a remapped id | dense (sequential) | P(original and not remapped) ~ 0 at 10M: detected at small scale only; ids in numbers are the orphan check's job |
-| benregid (own) | any 6-14 digit run in a text, or a non-key number (INT included), equal to an original id of the row's own beneficiary (its id columns through the map, where the bijection moved it) | one id per row, not all ids | the scale-proof form of the above: a row holds its own id by chance only if a number in it equals that one id, ~ numbers per row / 1e7 (and ids never equal to their replacement are the only ones fingerprinted); ids of *other* beneficiaries in a payload fall back to the row above |
+| benregid (own) | a number labelled "...reg...id" in a text (a JSON payload's ``beneficiaryRegID``), equal to an original id of the row's own beneficiary (its id columns through the map, where the bijection moved it) | one id per row, not all ids | the scale-proof form of the above: a labelled number equals that one id by chance ~ 1/1e7; unlabelled digit runs are not compared (at 100k beneficiaries 6-digit PIN codes equalled the row's own 6-digit BenRegID in 5% of address rows, by how the data is made); ids of *other* beneficiaries fall back to the row above |
 | email / handle / pan | the token, lower-cased ("x at gmail dot com" too) | 1e7 / >1e15 | 0 |
 | full name | two words (either order, one middle word between allowed) that are first + last of one known person | 3e7 pairs / 1e8+ pairs of Indian first x last names | an entry of the fixed fake full-name pool is a replacement, skipped (a real person of that exact name is then invisible: 2,000 pairs, ~ 2000 x 3e7/1e8 = 600 people of 30M); any other pair is a real person's full name, which is what a reader would see; a scrubber must write pool full names (or a placeholder), not independent first + last picks |
 | full name in a JSON payload | as above inside one string value; across two values only when a word is not in the first/last-name pools | as above | two pool words in two fields is what a replacement writes (and a random pool pair equals someone's name ~3e7/1e8 of the time: every payload at scale), so it is not compared; blind spot: a person whose first and last names are both pool words, surviving in two fields of an otherwise changed payload |
 | full name of the row's beneficiary in its payload | ``firstName`` + ``lastName`` of one JSON object, in a row with a BenRegID, equal to that beneficiary's real first + last name (by its remapped id) | one pair per beneficiary | pool words or not (closes the blind spot above for the person a payload is about): a chance match needs the payload's name pair to equal its own beneficiary's real pair, which a replacement of that person's names never is (each part differs from the original); another person's pseudonym there (~1/(531 x 538) per payload) is not compared, it sits under other keys |
+| full name in an address column | as above, except word pairs of the fixed street pool ("Indira Nagar" is a place a replacement address writes, and somebody's name) | as above | 2,000 pool lines: at 100k beneficiaries 633 address cells matched a person's name this way, every one a replacement |
 | street | house number + >= 2 words equal to an original street line, not (a run of) a pool line; not in an address column (kept on purpose, an office's, or rewritten from the pool: a replacement) | 1e7 / 1e12 | 0 |
 | bare/rare name | a cell byte-identical to its source that is a bare name, or holds a name token fewer than 4 people have | per cell, same row key | 0 by chance (it is the original) |
 
@@ -500,17 +501,12 @@ class _Column:
 
 def scanned_columns(rs: list[Resolution]) -> list[_Column]:
     """What one table's SELECT reads: every text/JSON column and every BIGINT/DECIMAL/DOUBLE/FLOAT,
-    except remapped ids (their values are originals' by construction) and dropped/emptied ones; in a
-    table with a beneficiary id and a row identity, its INT columns too (for the row's own original id)."""
+    except remapped ids (their values are originals' by construction) and dropped/emptied ones."""
     out = []
     cells = {r.column.column for r in cell_columns(rs)}
-    own_ids = any(r.strategy in ID_KINDS for r in rs) and row_key([r for r in rs if r.column.key == "PRI"]) is not None
     for r in rs:
         t = r.column.column_type.lower()
         if r.strategy in ID_KINDS or r.strategy in ("truncate", "null", "media", "credential"):
-            continue
-        if own_ids and r.column.key != "PRI" and t.startswith(("int", "mediumint")):
-            out.append(_Column(r.column.column, "int", r.strategy))
             continue
         width = re.match(r"^(?:var)?char\((\d+)\)", t)
         if width and int(width.group(1)) < 5 and r.column.column not in cells:  # holds no name, number or e-mail
@@ -563,8 +559,10 @@ class _Known:
                     self.pool_pairs.update({f"full:{ws[0]} {ws[-1]}", f"full:{ws[-1]} {ws[0]}"})
             cur.execute(f"SELECT v FROM {WORK_DB}.pool_street")
             self.pool_streets = set()  # a pool line and every run of its words from the house number
+            self.pool_street_pairs: set[str] = set()  # word pairs of pool lines ("Nehru Nagar"): a replacement address, not a name
             for (v,) in cur.fetchall():
                 self.pool_streets.update(f[7:] for f in street_candidates(street_form(v.lower())))
+                self.pool_street_pairs |= name_pair_candidates(words(v.lower()))
 
     def hits(self, forms: Iterable[str]) -> set[str]:
         """The forms that are fingerprinted."""
@@ -608,7 +606,7 @@ def text_forms(text: str, known: _Known, *, street_line: bool = False) -> dict[s
         values = json_strings(text)
         pairs = name_pair_candidates(ws) if values is None else payload_pair_candidates(values, known.pool_tokens)
         for form in pairs:
-            if form not in known.pool_pairs:
+            if form not in known.pool_pairs and not (street_line and form in known.pool_street_pairs):
                 out[form] = "full_name"
     if not street_line and digits:
         for form in street_candidates(low):
@@ -636,21 +634,6 @@ def number_forms_of(value) -> dict[str, str]:
     if "beneficiary_id:" + digits in out:
         out["new:beneficiary_id:" + digits] = "new"
     return out
-
-
-def own_id_candidates(text: str) -> set[str]:
-    """Digit strings of 6-14 digits (``joined_runs``), leading zeros dropped: what the row's own
-    beneficiary's original id is compared with."""
-    return {digits.lstrip("0") for digits in joined_runs(text, 6, 14)}
-
-
-def own_id_of_number(value) -> str | None:
-    """A whole number of 6+ digits in any numeric type, as the id's digits."""
-    if isinstance(value, float):
-        value = int(value) if value.is_integer() and 1e5 <= value < 1e19 else None
-    elif isinstance(value, Decimal):
-        value = int(value) if value == value.to_integral_value() else None
-    return str(value) if isinstance(value, int) and value >= 10**5 else None
 
 
 def categories(forms: dict[str, str], hit: set[str]) -> set[str]:
@@ -708,16 +691,13 @@ def _scan_batch(rows: list[tuple], t: _Table, known: _Known, report: LeakReport)
             report.scanned_values += 1
             own = f"{own_prefix}{rk}|" if own_prefix and rk is not None else None
             if c.kind != "text":
-                forms = number_forms_of(value) if c.kind == "number" else {}
-                digits = own_id_of_number(value) if own and not c.key else None
-                if digits:
-                    forms[own + digits] = "benregid"
+                forms = number_forms_of(value)
                 cell = None
             else:
                 text = _text(value)
                 forms = text_forms(text, known, street_line=c.street_line)
-                if own and _HAS_DIGIT.search(text):
-                    forms.update((own + d, "benregid") for d in own_id_candidates(text))
+                if own and "reg" in text.lower():  # a labelled id only: a bare 6-digit run is as often a PIN code
+                    forms.update((own + m.group(1).lstrip("0"), "benregid") for m in _LABELLED_REGID.finditer(text.lower()))
                 if regs and "{" in text:
                     forms.update((f"benname:{reg}|{pair}", "full_name") for pair in payload_own_names(text) for reg in regs if reg)
                 cell = f"{cell_prefixes[j]}{rk}|{text}" if cell_prefixes[j] and rk is not None else None

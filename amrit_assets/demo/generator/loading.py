@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from itertools import islice
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ class _Job:
     columns: list[Column]
     path: Path
     rows: int
+    keep: bool = False  # a copy source: the generator reads it back, the staging folder's removal deletes it
 
 
 class Loader:
@@ -78,7 +80,8 @@ class Loader:
             except BaseException as e:  # noqa: BLE001
                 self.errors.append(GenerationError(f"{job.db}.{job.table}: {e}"))
             finally:
-                job.path.unlink(missing_ok=True)
+                if not job.keep:
+                    job.path.unlink(missing_ok=True)
         if conn is not None:
             conn.close()
 
@@ -126,6 +129,8 @@ class Loader:
 
 def _write_tsv(path: Path, columns: list[Column], values: dict[str, list[str]]) -> None:
     cols = [values[c.name] for c in columns]
+    lines = map("\t".join, zip(*cols))
     with path.open("w", encoding="utf-8", newline="\n") as f:
-        f.write("\n".join(map("\t".join, zip(*cols))))
-        f.write("\n")
+        while chunk := list(islice(lines, 10_000)):  # a big table's text is never in memory whole
+            f.write("\n".join(chunk))
+            f.write("\n")

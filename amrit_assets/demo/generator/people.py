@@ -95,6 +95,13 @@ def make_pools(seed: int, rng: random.Random, places: list[Place]) -> Pools:
     dates = sorted(_fmt_ts(START_DATE + timedelta(seconds=rng.randrange(span))) for _ in range(1500))
     return Pools(male, female, last, streets, buildings, b64, b64_fp, embeddings, bcrypt, ipv4, ipv6, dates)
 
+def _fields(values: Sequence[object]) -> list[str]:
+    """TSV fields (None as NULL) plus the NULL sentinel; equal values share one string object, so a
+    million rows of "1" or of one village cost one string each, not a million."""
+    same: dict[str, str] = {}
+    return [same.setdefault(s, s) for s in (NULL if v is None else str(v) for v in values)] + [NULL]
+
+
 class People:
     """Persons (beneficiaries or staff) as parallel attribute lists of TSV fields.
 
@@ -111,7 +118,7 @@ class People:
         self._maxlen: dict[str, int] = {}
 
     def put(self, name: str, values: Sequence[object]) -> None:
-        self.attrs[name] = [NULL if v is None else str(v) for v in values] + [NULL]
+        self.attrs[name] = _fields(values)
 
     def get(self, name: str) -> list[str]:
         try:
@@ -140,7 +147,7 @@ class Entities:
         return self._maxlen[name]
 
     def put(self, name: str, values: Sequence[object]) -> None:
-        self.attrs[name] = [NULL if v is None else str(v) for v in values] + [NULL]
+        self.attrs[name] = _fields(values)
 
     def get(self, name: str) -> list[str]:
         try:

@@ -78,6 +78,8 @@ def generate(addr: ServerAddress, beneficiaries: int, seed: int = 7) -> Generati
     _check_empty(addr)
     world, ordered, schema, ctx, kinds = prepare(addr, beneficiaries, seed)
     keep = {src for s in ordered for src in s.source}
+    # Only tables a later FK or copy reads stay in ctx.filled (their frames); the others are dropped.
+    referenced = keep | {f"{rdb}.{rt}" for s in ordered for (rdb, rt, _rc) in schema[(s.db, s.table)].fks.values()}
     staging = _staging_dir()
     loader = Loader(addr)
     rows: dict[str, int] = {}
@@ -85,12 +87,14 @@ def generate(addr: ServerAddress, beneficiaries: int, seed: int = 7) -> Generati
         for spec in ordered:
             info = schema[(spec.db, spec.table)]
             frame, values, _how = generate_table(spec, info, ctx, kinds)
-            ctx.filled[spec.name] = Filled(spec, info, frame, values if spec.name in keep else None)
+            path = staging / f"{spec.db}.{spec.table}.tsv"
+            if spec.name in referenced:
+                ctx.filled[spec.name] = Filled(spec, info, frame, None, path if frame.n and spec.name in keep else None)
             rows[spec.name] = frame.n
             if frame.n:
-                path = staging / f"{spec.db}.{spec.table}.tsv"
                 _write_tsv(path, info.columns, values)
-                loader.submit(_Job(spec.db, spec.table, info.columns, path, frame.n))
+                loader.submit(_Job(spec.db, spec.table, info.columns, path, frame.n, keep=spec.name in keep))
+            del values  # the next table is generated without this one's values in memory
     finally:
         try:
             loader.close()

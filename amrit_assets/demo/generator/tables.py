@@ -19,16 +19,19 @@ def generate_table(spec: TableSpec, info: TableInfo, ctx: Ctx, kinds: dict, expl
         frame = _copy_frame(spec, sources, rng)
         rows = frame.source_rows or []
         have = {c.lname: c for c in info.columns}
-        for s in sources:
-            scols = {c.lname: c for c in s.info.columns}
-            for cname, vals in (s.values or {}).items():
-                lname = cname.lower()
-                tgt = have.get(lname)
-                if tgt is None or tgt.name in copied or lname == "vanserialno":
+        for s in sources:  # a column comes from the first source that has it
+            wanted: list[tuple[Column, str]] = []
+            for c in s.info.columns:
+                tgt = have.get(c.lname)
+                if tgt is None or tgt.name in copied or c.lname == "vanserialno":
                     continue
-                if tgt.is_numeric and not scols[lname].is_numeric:
+                if tgt.is_numeric and not c.is_numeric:
                     continue
-                copied[tgt.name] = _fit(tgt, [vals[i] for i in rows])
+                wanted.append((tgt, c.name))
+                copied[tgt.name] = []
+            got = s.select([name for _, name in wanted], rows)
+            for tgt, name in wanted:
+                copied[tgt.name] = _fit(tgt, got[name])
     elif spec.driver == "master":
         keys, curated = _master_rows(info, w)
         frame = _master_frame(keys, w, rng)

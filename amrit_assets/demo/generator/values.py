@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
+from pathlib import Path
 
 from amrit_assets.demo.generator.base import NULL
 from amrit_assets.demo.generator.frames import Frame
@@ -33,8 +34,33 @@ class Filled:
     spec: TableSpec
     info: TableInfo
     frame: Frame
-    values: dict[str, list[str]] | None  # kept for copy sources
+    values: dict[str, list[str]] | None  # in memory (``explain``); ``generate`` reads copy sources back from ``tsv``
+    tsv: Path | None = None  # the table's loaded TSV file, kept while copies may read it
     _entity_key: dict[int, str] | None = None
+
+    def select(self, names: list[str], rows: Sequence[int]) -> dict[str, list[str]]:
+        """Some columns' values at the given rows, for a copy: from memory, else from the TSV file
+        (so copy sources need not stay in memory until db_reporting's copies are made)."""
+        if self.values is not None:
+            return {c: [self.values[c][i] for i in rows] for c in names}
+        if self.tsv is None or not names:  # no rows (no file was written)
+            return {c: [] for c in names}
+        pos = {c.name: j for j, c in enumerate(self.info.columns)}
+        cols: list[list[str]] = [[] for _ in names]
+        picks = [(pos[c], out, {}) for c, out in zip(names, cols)]  # equal values share one string
+        ascending = all(a < b for a, b in zip(rows, rows[1:]))
+        wanted = set(rows) if ascending else None  # copies take rows in order: keep only those while reading
+        with self.tsv.open(encoding="utf-8", newline="\n") as f:
+            for i, line in enumerate(f):
+                if wanted is not None and i not in wanted:
+                    continue
+                fields = line[:-1].split("\t")
+                for j, out, same in picks:
+                    v = fields[j]
+                    out.append(same.setdefault(v, v))
+        if ascending:
+            return dict(zip(names, cols))
+        return {c: [vals[i] for i in rows] for c, vals in zip(names, cols)}
 
     def entity_key(self) -> dict[int, str]:
         """Entity index -> first key, to point FKs at this table's row for the same visit/call/person."""

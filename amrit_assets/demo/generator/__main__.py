@@ -1,0 +1,5 @@
+import sys
+
+from amrit_assets.demo.generator.cli import main
+
+sys.exit(main())

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from amrit_assets.demo.generator import GenerationReport, generate
+from amrit_assets.demo.objects import install_objects, run_production_day
 from amrit_assets.demo.schema import build_from_ddl
 from amrit_assets.resources import ROLES
 from amrit_assets.resources.embedded import EmbeddedServer
@@ -51,11 +52,13 @@ def patched_environ(values: dict[str, str]) -> Iterator[None]:
 
 @contextlib.contextmanager
 def demo_environment(beneficiaries: int, data_dir: Path, seed: int = 7) -> Iterator[DemoEnvironment]:
-    """Servers up, production filled, environment set; everything torn down on exit."""
+    """Servers up, production filled (with its objects), environment set; everything torn down on exit."""
     with contextlib.ExitStack() as stack:
         servers = {role: stack.enter_context(EmbeddedServer(role)).address for role in ROLES}
         build_from_ddl(servers["source"])
         report = generate(servers["source"], beneficiaries, seed)
+        install_objects(servers["source"])  # views, procedures, triggers, events: after the data, as in production
+        run_production_day(servers["source"])  # edits the audit triggers record, and the nightly loads into db_reporting
         generated_key = not os.environ.get("AMRIT_ANON_KEY")
         extra = {"AMRIT_ANON_KEY": secrets.token_hex(32)} if generated_key else {}
         demo = DemoEnvironment(servers, data_dir, report, generated_key)

@@ -4,10 +4,10 @@
 
 SET @edited_on = TIMESTAMP(CURDATE(), '10:15:00');
 
--- A beneficiary's preferred number becomes their second number (every 20th whose second number differs).
+-- A beneficiary's preferred number becomes their second number (every 10th whose second number differs).
 UPDATE db_identity.i_beneficiarycontacts
    SET PreferredPhoneNum = PhoneNum2, ModifiedBy = 'registrar', LastModDate = @edited_on
- WHERE BenContactsID % 20 = 0 AND PhoneNum2 IS NOT NULL AND PhoneNum2 <> COALESCE(PreferredPhoneNum, '');
+ WHERE BenContactsID % 10 = 0 AND PhoneNum2 IS NOT NULL AND PhoneNum2 <> COALESCE(PreferredPhoneNum, '');
 
 -- The worklist follows the registry: the new preferred number onto the beneficiary's outreach rows.
 UPDATE db_iemr.i_ben_flow_outreach f

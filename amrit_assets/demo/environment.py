@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from amrit_assets.demo.generator import GenerationReport, generate
+from amrit_assets.demo.objects import install_objects, run_production_day
 from amrit_assets.demo.schema import build_from_ddl, build_from_migrations
 from amrit_assets.resources import ROLES
 from amrit_assets.resources.embedded import EmbeddedServer
@@ -54,7 +55,7 @@ def demo_environment(beneficiaries: int, data_dir: Path, seed: int = 7, migratio
     """Servers up, production filled, environment set; everything torn down on exit.
 
     ``migrations``: an AMRIT-DB checkout whose Flyway migrations build production (views, procedures,
-    triggers and events as AMRIT has them) instead of the carried DDL; the generator reads whichever schema is live.
+    triggers and events as AMRIT has them) instead of the carried DDL and the demo's own objects (sql/demo/objects); the generator reads whichever schema is live.
     """
     with contextlib.ExitStack() as stack:
         servers = {role: stack.enter_context(EmbeddedServer(role)).address for role in ROLES}
@@ -63,6 +64,9 @@ def demo_environment(beneficiaries: int, data_dir: Path, seed: int = 7, migratio
         else:
             build_from_ddl(servers["source"])
         report = generate(servers["source"], beneficiaries, seed)
+        if migrations is None:  # AMRIT-DB's migrations carry their own objects
+            install_objects(servers["source"])  # views, procedures, triggers, events: after the data, as in production
+            run_production_day(servers["source"])  # edits the audit triggers record, and the nightly loads into db_reporting
         generated_key = not os.environ.get("AMRIT_ANON_KEY")
         extra = {"AMRIT_ANON_KEY": secrets.token_hex(32)} if generated_key else {}
         demo = DemoEnvironment(servers, data_dir, report, generated_key)

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from amrit_assets.resources.dumps import DumpError, _client, restore_dump, sandbox_options
+from amrit_assets.resources.dumps import DumpError, find_client, restore_dump, sandbox_options
 from amrit_assets.resources.mysql import client_defaults_file, connect
 from amrit_assets.resources.portable import (
     ClientCommandError,
@@ -73,7 +73,7 @@ def test_mysqldump_output_passes_the_filter_unchanged_and_restores(server, tmp_p
 
 def test_the_client_itself_runs_sandboxed(server, tmp_path):
     """Without the filter, the client's own sandbox (MariaDB --sandbox; MySQL --commands=OFF) refuses a shell command."""
-    binary = _client("mysql", "mariadb")
+    binary = find_client("mysql", "mariadb")
     options = sandbox_options(binary)
     assert options, f"{binary} has neither --sandbox nor --commands: upgrade the client"
     ran = tmp_path / "ran"

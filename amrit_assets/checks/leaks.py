@@ -496,7 +496,6 @@ class _Column:
     strategy: str
     cell: bool = False
     street_line: bool = False  # an address column: kept on purpose (an office's) or rewritten from the pool
-    key: bool = False  # part of the primary key: the row's identity, kept by decision, is not compared with its own ids
 
 
 def scanned_columns(rs: list[Resolution]) -> list[_Column]:
@@ -515,7 +514,7 @@ def scanned_columns(rs: list[Resolution]) -> list[_Column]:
             street_line = r.strategy == "address" or (r.strategy == "keep" and "address" in r.column.column.lower())
             out.append(_Column(r.column.column, "text", r.strategy, r.column.column in cells, street_line))
         elif t.startswith(("bigint", "decimal", "double", "float", "real", "numeric")):
-            out.append(_Column(r.column.column, "number", r.strategy, key=r.column.key == "PRI"))
+            out.append(_Column(r.column.column, "number", r.strategy))
     return out
 
 

@@ -91,6 +91,15 @@ def test_payload_pairs_inside_a_value_always_across_values_only_off_the_pools():
     assert json_strings("not json {") is None and json_strings('{"broken": ') is None
 
 
+def _fresh_workspace(cur, db: str) -> None:
+    """An empty ``db`` and the workspace's control tables the scan reads (id map, fake-name pools), as the project creates them."""
+    from amrit_assets.control import ddl, pool_table_ddl
+
+    for stmt in (f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}", "DROP DATABASE IF EXISTS amrit_anon", *ddl("id_map"),
+                 *(x for p in ("first_name", "last_name", "full_name", "street") for x in pool_table_ddl(p))):
+        cur.execute(stmt)
+
+
 def test_own_original_benregid_is_found_even_when_every_original_is_also_a_remapped_id(server):
     """At production scale BenRegIDs are dense: the bijection's outputs are originals too, so an id in a
     payload cannot be judged by value alone. The row's own beneficiary's original id can: labelled, in a
@@ -109,13 +118,8 @@ def test_own_original_benregid_is_found_even_when_every_original_is_also_a_remap
     new = old[1:] + old[:1]  # every original is also some beneficiary's remapped id: dense ids
     conn, lookup = connect(server), connect(server)
     with conn.cursor() as cur:
-        for stmt in (f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}", "DROP DATABASE IF EXISTS amrit_anon", "CREATE DATABASE amrit_anon",
-                     "CREATE TABLE amrit_anon.id_map (kind VARCHAR(16), old_id BIGINT UNSIGNED, new_id BIGINT UNSIGNED, park TINYINT DEFAULT 0,"
-                     " PRIMARY KEY (kind, old_id))",
-                     *(f"CREATE TABLE amrit_anon.pool_{p} (i INT PRIMARY KEY, v VARCHAR(200), alt VARCHAR(200))"
-                       for p in ("first_name", "last_name", "full_name", "street")),
-                     f"CREATE TABLE {db}.t (id BIGINT PRIMARY KEY, BenRegID BIGINT, Payload TEXT, Ref VARCHAR(40), RefNo INT)"):
-            cur.execute(stmt)
+        _fresh_workspace(cur, db)
+        cur.execute(f"CREATE TABLE {db}.t (id BIGINT PRIMARY KEY, BenRegID BIGINT, Payload TEXT, Ref VARCHAR(40), RefNo INT)")
         cur.executemany("INSERT INTO amrit_anon.id_map (kind, old_id, new_id) VALUES ('benregid', %s, %s)", list(zip(old, new)))
         cur.executemany(f"INSERT INTO {db}.t VALUES (%s, %s, 'remark', NULL, 0)", [(i, o) for i, o in enumerate(old)])
         set_session_keys(cur, key)
@@ -153,12 +157,8 @@ def test_a_payloads_real_name_of_its_own_beneficiary_is_found_even_with_pool_wor
                         ("ChangeLog", "text", "scrub_json", {}, "")])
     conn, lookup = connect(server), connect(server)
     with conn.cursor() as cur:
-        for stmt in (f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}", "DROP DATABASE IF EXISTS amrit_anon", "CREATE DATABASE amrit_anon",
-                     "CREATE TABLE amrit_anon.id_map (kind VARCHAR(16), old_id BIGINT UNSIGNED, new_id BIGINT UNSIGNED, park TINYINT DEFAULT 0,"
-                     " PRIMARY KEY (kind, old_id))",
-                     *(f"CREATE TABLE amrit_anon.pool_{p} (i INT PRIMARY KEY, v VARCHAR(200), alt VARCHAR(200))"
-                       for p in ("first_name", "last_name", "full_name", "street")),
-                     "INSERT INTO amrit_anon.pool_first_name VALUES (0, 'Asha', ''), (1, 'Ravi', '')",
+        _fresh_workspace(cur, db)
+        for stmt in ("INSERT INTO amrit_anon.pool_first_name VALUES (0, 'Asha', ''), (1, 'Ravi', '')",
                      "INSERT INTO amrit_anon.pool_last_name VALUES (0, 'Rao', ''), (1, 'Nair', '')",
                      "INSERT INTO amrit_anon.id_map (kind, old_id, new_id) VALUES ('benregid', 5000001, 7000001), ('benregid', 5000002, 7000002)",
                      f"CREATE TABLE {db}.people (id BIGINT PRIMARY KEY, BenRegID BIGINT, FirstName VARCHAR(50), LastName VARCHAR(50))",

@@ -20,8 +20,8 @@ expected number of chance matches, a birthday bound: candidates x originals / si
 | abha | 14 digits | 1e7 / 9e13 = 1e-7 | < 1 per 10M candidates |
 | beneficiary_id | 12 digits, not Verhoeff-valid, not a remapped id | 1e7 / 9e11 = 1.1e-5 | remapped ids are allowed by value (the bijection's outputs), so only unrelated 12-digit numbers: < 1 per 1e5 |
 | account | 9-18 digits, not a phone/Aadhaar/ABHA shape | 1e7 / 1e11 = 1e-4 | same argument; fakes of other kinds are excluded by shape |
-| benregid | a text cell that is nothing but the number, or a number labelled "...reg...id", not a remapped id | dense (sequential) | P(original and not remapped) ~ 0 at 10M: detected at small scale only; ids in numbers are the orphan check's job |
-| benregid (own) | a number labelled "...reg...id" in a text (a JSON payload's ``beneficiaryRegID``), equal to an original id of the row's own beneficiary (its id columns through the map, where the bijection moved it) | one id per row, not all ids | the scale-proof form of the above: a labelled number equals that one id by chance ~ 1/1e7; unlabelled digit runs are not compared (at 100k beneficiaries 6-digit PIN codes equalled the row's own 6-digit BenRegID in 5% of address rows, by how the data is made); ids of *other* beneficiaries fall back to the row above |
+| benregid | a number labelled "...reg...id" in a text, or any 6-12 digit run in a text column whose name says it holds beneficiary ids (`RelatedBeneficiaryIds`), not a remapped id | labelled: the only legitimate value there is a remapped id | 0 by chance: a labelled number that is an original and not a remapped id is an id the mapping did not move. An unlabelled bare number is not compared: at 100k beneficiaries (ids 100001-200000) 19,857 kept PIN codes equalled some original id, and at any scale a 6-digit number alone is as often a PIN code, a count or another table's sequential id (the chance rate is the density of originals among numbers of that length: up to 1). Blind spot: another beneficiary's id copied bare into a column not named as one |
+| benregid (own) | the same labelled number, equal to an original id of the row's own beneficiary (its id columns through the map, where the bijection moved it) | one id per row, not all ids | the scale-proof form of the above (at production density every original is also some remapped id, so by value the row above is blind): a labelled number equals that one id by chance ~ 1/1e7 |
 | email / handle / pan | the token, lower-cased ("x at gmail dot com" too) | 1e7 / >1e15 | 0 |
 | full name | two words (either order, one middle word between allowed) that are first + last of one known person | 3e7 pairs / 1e8+ pairs of Indian first x last names | an entry of the fixed fake full-name pool is a replacement, skipped (a real person of that exact name is then invisible: 2,000 pairs, ~ 2000 x 3e7/1e8 = 600 people of 30M); any other pair is a real person's full name, which is what a reader would see; a scrubber must write pool full names (or a placeholder), not independent first + last picks |
 | full name in a JSON payload | as above inside one string value; across two values only when a word is not in the first/last-name pools | as above | two pool words in two fields is what a replacement writes (and a random pool pair equals someone's name ~3e7/1e8 of the time: every payload at scale), so it is not compared; blind spot: a person whose first and last names are both pool words, surviving in two fields of an otherwise changed payload |
@@ -32,7 +32,7 @@ expected number of chance matches, a birthday bound: candidates x originals / si
 
 The false alarms seen at 100k beneficiaries by the earlier check cannot recur: ``registration_date``
 and ``visit_date`` are DATE columns (not read) and dates in text are cut out; a kept ``CallID`` is an
-integer under 1e8 (no digit form, and a BenRegID is compared only alone in a text cell or labelled);
+integer under 1e8 (no digit form, and a BenRegID is compared only labelled, in the text or by its column's name);
 ``general_opd_entry.beneficiary_id`` is a remapped id column (not compared by value).
 
 Dates and times are never digit candidates (temporal columns are not read, date spans are cut out of
@@ -349,13 +349,21 @@ def digit_candidates(text: str) -> set[str]:
 
 
 _LABELLED_REGID = re.compile(r"reg[a-z_ ]{0,6}id[\"' ]*[:=]?[\"' ]*([0-9]{6,12})(?![0-9])")
+_ID_RUN = re.compile(r"(?<![0-9])[0-9]{6,12}(?![0-9])")
 
 
-def benregid_candidates(low: str) -> set[str]:
-    """A BenRegID is a dense sequential number: only a text cell that is nothing but the number, or a
-    number labelled as one (``"beneficiaryRegID":123456``, ``ben reg id: 123456``), is compared."""
-    s = low.strip()
-    out = {s} if s.isdigit() and len(s) >= 6 else set()
+def is_id_column(name: str) -> bool:
+    """A column whose name labels its numbers as beneficiary ids (``RelatedBeneficiaryIds``, ``OldBenRegID``)."""
+    return _ID_NAME.search(re.sub(r"[^a-z]", "", name.lower())) is not None
+
+
+_ID_NAME = re.compile(r"(?:ben(?:eficiary|ificiary|neficiary)?|reg)(?:reg)?ids?$")
+
+
+def benregid_candidates(low: str, id_column: bool = False) -> set[str]:
+    """A BenRegID is a dense sequential number, so only a labelled number is one: labelled in the text
+    (``"beneficiaryRegID":123456``, ``ben reg id: 123456``) or by the column's name (``id_column``)."""
+    out = set(_ID_RUN.findall(low)) if id_column else set()
     if "reg" in low:
         out.update(m.group(1) for m in _LABELLED_REGID.finditer(low))
     return out
@@ -496,6 +504,7 @@ class _Column:
     strategy: str
     cell: bool = False
     street_line: bool = False  # an address column: kept on purpose (an office's) or rewritten from the pool
+    id_column: bool = False  # its name labels its numbers as beneficiary ids
 
 
 def scanned_columns(rs: list[Resolution]) -> list[_Column]:
@@ -512,7 +521,7 @@ def scanned_columns(rs: list[Resolution]) -> list[_Column]:
             continue
         if is_text_type(t) and not t.startswith(("enum", "set(")):
             street_line = r.strategy == "address" or (r.strategy == "keep" and "address" in r.column.column.lower())
-            out.append(_Column(r.column.column, "text", r.strategy, r.column.column in cells, street_line))
+            out.append(_Column(r.column.column, "text", r.strategy, r.column.column in cells, street_line, is_id_column(r.column.column)))
         elif t.startswith(("bigint", "decimal", "double", "float", "real", "numeric")):
             out.append(_Column(r.column.column, "number", r.strategy))
     return out
@@ -582,7 +591,7 @@ class _Known:
 _HAS_DIGIT = re.compile(r"[0-9]")
 
 
-def text_forms(text: str, known: _Known, *, street_line: bool = False) -> dict[str, str]:
+def text_forms(text: str, known: _Known, *, street_line: bool = False, id_column: bool = False) -> dict[str, str]:
     """Candidate form -> category, for everything one text could hold (pool entries already left out)."""
     low = text.lower()
     out: dict[str, str] = {}
@@ -592,7 +601,7 @@ def text_forms(text: str, known: _Known, *, street_line: bool = False) -> dict[s
         out[form] = cat
         if cat == "beneficiary_id":
             out["new:beneficiary_id:" + digits] = "new"
-    for digits in benregid_candidates(low):
+    for digits in benregid_candidates(low, id_column):
         out["benregid:" + digits] = "benregid"
         out["new:benregid:" + digits] = "new"
     for form in email_candidates(low):
@@ -694,9 +703,9 @@ def _scan_batch(rows: list[tuple], t: _Table, known: _Known, report: LeakReport)
                 cell = None
             else:
                 text = _text(value)
-                forms = text_forms(text, known, street_line=c.street_line)
-                if own and "reg" in text.lower():  # a labelled id only: a bare 6-digit run is as often a PIN code
-                    forms.update((own + m.group(1).lstrip("0"), "benregid") for m in _LABELLED_REGID.finditer(text.lower()))
+                forms = text_forms(text, known, street_line=c.street_line, id_column=c.id_column)
+                if own:  # a labelled id only: a bare 6-digit run is as often a PIN code
+                    forms.update((own + d.lstrip("0"), "benregid") for d in benregid_candidates(text.lower(), c.id_column))
                 if regs and "{" in text:
                     forms.update((f"benname:{reg}|{pair}", "full_name") for pair in payload_own_names(text) for reg in regs if reg)
                 cell = f"{cell_prefixes[j]}{rk}|{text}" if cell_prefixes[j] and rk is not None else None

@@ -7,6 +7,7 @@ from amrit_assets.checks.leaks import (
     digit_candidates,
     email_candidates,
     integral_digits,
+    is_id_column,
     json_strings,
     name_pair_candidates,
     number_forms,
@@ -61,11 +62,15 @@ def test_spelled_out_emails():
     assert email_candidates("x@y.in.") == {"email:x@y.in"}
 
 
-def test_benregid_only_alone_or_labelled():
-    assert benregid_candidates(' 100123 ') == {"100123"}
+def test_benregid_only_labelled_in_the_text_or_by_the_column_name():
     assert benregid_candidates('{"beneficiaryRegID":100123}'.lower()) == {"100123"}
     assert benregid_candidates("ben reg id: 1001234") == {"1001234"}
+    assert benregid_candidates(" 110023 ") == set(), "a bare 6-digit number is as often a PIN code"
     assert benregid_candidates("paid 100123 rupees") == set()
+    assert benregid_candidates("100123,100456", id_column=True) == {"100123", "100456"}
+    assert benregid_candidates("2024-01-05", id_column=True) == set()
+    assert is_id_column("RelatedBeneficiaryIds") and is_id_column("ParentBenRegID") and is_id_column("beneficiary_id")
+    assert not any(is_id_column(c) for c in ("PermPinCode", "CallID", "RegistrationValidity", "VanID", "HealthID"))
 
 
 def test_name_pairs_any_order_with_a_middle_name():

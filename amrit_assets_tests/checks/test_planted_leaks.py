@@ -121,7 +121,7 @@ def _leaks(o: dict) -> list[tuple]:
         ("keep", ("varchar",), 30, 10**6, f"Status: {o['full'].upper()}", "full_name"),  # a full name in a kept status column, upper case
         ("scrub_text", text, 60, 10**6, f"seen with {o['other']} today", "full_name"),  # another person's name in a remark
         ("scrub_text", text, 60, 10**6, f"patient {o['last']}, {o['first']} came", "full_name"),  # reversed "Last, First"
-        ("keep", ("varchar",), 12, 10**6, str(o["regid"]), "benregid"),  # a BenRegID copied into a kept VARCHAR
+        ("keep", ("varchar",), 24, 10**6, f"BenRegID {o['regid']}", "benregid"),  # a BenRegID copied into a kept VARCHAR, labelled
         ("keep", num, 0, 0, float(o["phone"]), "phone"),  # a mobile in a DOUBLE
         ("keep", ("bigint",), 0, 0, int("91" + o["phone"]), "phone"),  # a 91-prefixed mobile in a BIGINT
         ("keep", ("varchar",), 60, 10**6, f"shifted to {o['street']} last week", "street"),  # a street line in another table's kept text
@@ -139,6 +139,7 @@ def _coincidences(o: dict) -> list[tuple]:
     return [
         ("scrub_text", ("varchar", "text"), 60, 10**6, f"referred by {o['pool_full']}"),  # a pool full name (maybe someone's name too)
         ("keep", ("bigint",), 0, 0, int(o["regid"])),  # a kept BIGINT id equal to an original BenRegID (t_bencall.CallID's case)
+        ("keep", ("varchar",), 12, 10**6, str(o["regid"])),  # a kept PIN code that equals some original BenRegID (19,857 cells at 100k)
         ("keep", ("int",), 0, 0, int(o["phone"][:9])),  # a kept INT equal to an original phone's first digits
         ("keep", ("varchar",), 30, 10**6, "2024-01-05 10:30:00"),  # a kept date written as text
         ("scrub_text", ("varchar", "text"), 60, 10**6, f'{{"beneficiaryRegID": {o["new_regid"]}}}'),  # a remapped id, labelled

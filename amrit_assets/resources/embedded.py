@@ -65,6 +65,8 @@ class EmbeddedServer:
 
     def start(self) -> ServerAddress:
         binary = find_server_binary()
+        if self.base_dir:  # AMRIT_EMBEDDED_DIR names a place for the servers: make it, as the user meant
+            Path(self.base_dir).mkdir(parents=True, exist_ok=True)
         self._root = Path(tempfile.mkdtemp(prefix=f"amrit-{self.name}-", dir=self.base_dir))
         try:
             return self._start(binary)

@@ -34,5 +34,9 @@ def test_server_stops_and_is_removed_when_the_code_using_it_fails():
 def test_servers_live_where_amrit_embedded_dir_says(tmp_path, monkeypatch):
     from amrit_assets.resources.embedded import EmbeddedServer
 
-    monkeypatch.setenv("AMRIT_EMBEDDED_DIR", str(tmp_path))
-    assert EmbeddedServer("x").base_dir == str(tmp_path)
+    where = tmp_path / "not" / "yet"  # a directory that does not exist yet is made
+    monkeypatch.setenv("AMRIT_EMBEDDED_DIR", str(where))
+    assert EmbeddedServer("x").base_dir == str(where)
+    with EmbeddedServer("x") as srv:
+        assert Path(srv.datadir).is_relative_to(where)
+    assert where.is_dir() and not any(where.iterdir())

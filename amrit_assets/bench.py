@@ -1,6 +1,6 @@
 """The anonymization benchmark: rows/s per phase, and anonymize vs a bare keyed UPDATE, in one run.
 
-Why it exists: DESIGN.md ("What fast means here") wants anonymization to run at the speed of a plain
+Why it exists: docs/DESIGN.md ("What fast means here") wants anonymization to run at the speed of a plain
 bulk ``UPDATE``, and every performance claim to be a ratio measured in one run on sizes that show how
 cost grows. So, per size N (rows in the big per-beneficiary tables such as i_beneficiarydetails),
 on one throwaway server holding the real AMRIT schema and generated, linked data, it times:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from amrit_assets.resources.embedded import EmbeddedServer
 from amrit_assets.resources.mysql import ServerAddress, connect
 from amrit_assets.resources.swap import SwapReport, prepare_shadow, swap_prepared
+
+if TYPE_CHECKING:
+    from amrit_assets.demo.environment import DemoEnvironment
 
 TEST_KEY = "test-key-0123456789abcdef"  # a test fixture, not a secret
 
@@ -37,6 +43,31 @@ def prepare_and_swap(addr: ServerAddress, db: str, dump, expected_rows: dict[str
     """What ``uat[db]`` and then ``uat_swap`` do for one database: the shadow restored and verified, then swapped in."""
     prepared = prepare_shadow(addr, db, dump, expected_rows, restore, checkpoint)
     return prepared, swap_prepared(addr, {db: prepared.shadow}, checkpoint)[db]
+
+
+@contextlib.contextmanager
+def instance_demo(data_dir: Path, beneficiaries: int, key: str, **environ: str) -> Iterator[tuple[DemoEnvironment, Path]]:
+    """The demo environment with its own Dagster instance, for tests that run ``amrit-anon refresh`` as a DBA would.
+
+    ``DAGSTER_HOME`` is a fresh instance under ``data_dir`` (telemetry off) that a second process can
+    open, as the UI would; the key and ``environ`` are set, and what a CI machine or a developer's shell
+    may carry (``JENKINS_URL``, another catalog, a migrations checkout) is removed, for the block only.
+    Yields the environment and the instance's directory. The servers are stopped when the block ends.
+    """
+    from amrit_assets.demo.environment import demo_environment  # the generator's imports, only for the tests that use it
+
+    home = data_dir / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(home))
+        mp.setenv("AMRIT_ANON_KEY", key)
+        for name, value in environ.items():
+            mp.setenv(name, value)
+        for name in ("JENKINS_URL", "AMRIT_CATALOG", "AMRIT_MIGRATIONS_DIR"):
+            mp.delenv(name, raising=False)
+        with demo_environment(beneficiaries=beneficiaries, data_dir=data_dir) as env:
+            yield env, home
 
 
 @pytest.fixture(scope="module")

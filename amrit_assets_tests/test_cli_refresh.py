@@ -13,12 +13,12 @@ from dagster import AssetKey, DagsterInstance, DagsterRunStatus
 
 from amrit_assets.alerts import alert_message
 from amrit_assets.cli import audit_findings, main, parse_databases, refresh_refusal, refresh_tags
-from amrit_assets.demo.environment import demo_environment
 from amrit_assets.demo.schema import BASELINE_VERSIONS, record_flyway_version
 from amrit_assets.failures import describe_run_failure
 from amrit_assets.partitions import DATABASES
 from amrit_assets.resources.inspect import row_counts
 from amrit_assets.resources.mysql import connect
+from amrit_assets_tests.conftest import instance_demo
 
 KEY = "cli-refresh-test-key-0123456789"  # a test fixture, not a secret
 SUBSET = ["db_identity", "db_iemr"]
@@ -26,19 +26,10 @@ SUBSET = ["db_identity", "db_iemr"]
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Iterator[tuple[object, Path]]:
-    data_dir = tmp_path_factory.mktemp("cli_refresh")
-    home = data_dir / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DAGSTER_HOME", str(home))
-        mp.setenv("AMRIT_ANON_KEY", KEY)
-        mp.setenv("AMRIT_PROGRESS_SECONDS", "0.05")  # 10 s in real use: this small demo's long steps log a few lines
-        for name in ("JENKINS_URL", "AMRIT_CATALOG", "AMRIT_MIGRATIONS_DIR"):
-            mp.delenv(name, raising=False)
-        with demo_environment(beneficiaries=60, data_dir=data_dir) as env:
-            assert not env.generated_key
-            yield env, home
+    # a progress line every 0.05 s (10 s in real use): this small demo's long steps log a few lines
+    with instance_demo(tmp_path_factory.mktemp("cli_refresh"), 60, KEY, AMRIT_PROGRESS_SECONDS="0.05") as (env, home):
+        assert not env.generated_key
+        yield env, home
 
 
 def _runs(home: Path, run_ids: list[str]) -> list:

@@ -1,6 +1,6 @@
 """Coverage of a schema by the catalog: every column resolved, every rule used, every parameter valid.
 
-The catalog is fail-closed (DESIGN decision 1): a column that no rule resolves stops the refresh, and
+The catalog is fail-closed (docs/DESIGN.md, decision 1): a column that no rule resolves stops the refresh, and
 the error names it with a stub a DBA can paste and edit. Columns come from a live server (what will
 really be copied: AMRIT services may add tables through Hibernate) or from the project's own DDL
 (fast tests, no server). The resolved form, one line per column, is what a reviewer diffs when a

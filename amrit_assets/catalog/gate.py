@@ -1,6 +1,6 @@
 """The schema gate: does the catalog cover the live schema of one database, at a verified version?
 
-Fail-closed (DESIGN decisions 1 and 9). The gate fails when
+Fail-closed (docs/DESIGN.md, decisions 1 and 9). The gate fails when
 
 * a column of the live schema (a new table, a new column, a view) resolves to no rule (a type
   catch-all counts only for columns in the reviewed resolved form, see ``Catalog.resolve``), or resolves

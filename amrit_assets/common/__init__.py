@@ -2,5 +2,5 @@
 checksum, the kinds of identifiers, the workspace schema's name and resolving the live schema.
 
 The checks import from here, never from ``amrit_assets.anonymize``, so the proof that nothing
-leaked does not share the transformation's assumptions (DESIGN decision 6).
+leaked does not share the transformation's assumptions (docs/DESIGN.md, decision 6).
 """

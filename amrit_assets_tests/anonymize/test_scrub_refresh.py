@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from amrit_assets.demo.environment import demo_environment
 from amrit_assets.partitions import DATABASES
 from amrit_assets.resources.mysql import ServerAddress, connect
+from amrit_assets_tests.conftest import instance_demo
 
 KEY = "scrub-refresh-test-key-0123456789"  # a test fixture, not a secret
 PERSON_FULL = re.compile(r"^(fathername|mothername|spousename|husband_?name|patientname|ben_name|father_name|spouse_name)$", re.I)
@@ -151,10 +151,10 @@ def hard_cases_in_source(source: ServerAddress) -> dict[str, int]:
 
 
 def refreshed_demo(beneficiaries: int, data_dir: Path):
-    """The demo environment after a full refresh into UAT (a context manager's generator)."""
+    """The demo environment after a full ``amrit-anon refresh`` into UAT, in an instance of its own (a generator of one)."""
     from amrit_assets.cli import main
 
-    with demo_environment(beneficiaries=beneficiaries, data_dir=data_dir) as env:
+    with instance_demo(data_dir, beneficiaries, KEY) as (env, _home):
         assert main(["refresh"]) == 0
         yield env
 
@@ -168,16 +168,7 @@ def by_category(found: Counter) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def refreshed(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("scrub_refresh")
-    home = data_dir / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DAGSTER_HOME", str(home))
-        mp.setenv("AMRIT_ANON_KEY", KEY)
-        for name in ("JENKINS_URL", "AMRIT_CATALOG", "AMRIT_MIGRATIONS_DIR"):
-            mp.delenv(name, raising=False)
-        yield from refreshed_demo(150, data_dir)
+    yield from refreshed_demo(150, tmp_path_factory.mktemp("scrub_refresh"))
 
 
 @pytest.mark.integration
@@ -191,15 +182,9 @@ def test_no_original_full_name_or_identifier_survives_in_any_text_column(refresh
 
 
 if __name__ == "__main__":  # measurement: survivors by category after a refresh of N beneficiaries
-    import os
     import tempfile
 
-    os.environ.setdefault("AMRIT_ANON_KEY", KEY)
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp) / "dagster_home"
-        home.mkdir()
-        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-        os.environ["DAGSTER_HOME"] = str(home)
         for env in refreshed_demo(int(sys.argv[1]), Path(tmp)):
             print("hard cases in the source:", hard_cases_in_source(env.servers["source"]))
             result = survivors(env.servers["source"], env.servers["uat"])

@@ -347,7 +347,7 @@ DATABASES_OPTION = click.option("--databases", type=_Databases(), default="all",
 VERBOSE_OPTION = click.option("--verbose", is_flag=True, help="also print Dagster's DEBUG events")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
+@click.group("amrit-anon", context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """amrit-anon: anonymized UAT refreshes of AMRIT's databases, and the tools around them."""
 

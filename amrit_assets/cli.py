@@ -314,7 +314,7 @@ DEFAULT_PASSWORD_ENV = "AMRIT_CHECK_PASSWORD"
 class _Databases(click.ParamType):
     """``--databases db_identity,db_iemr`` or ``all``, through ``parse_databases``."""
 
-    name = "DB,DB|all"
+    name = "databases"
 
     def convert(self, value, param, ctx) -> list[str]:
         if isinstance(value, list):
@@ -328,7 +328,7 @@ class _Databases(click.ParamType):
 class _Sizes(click.ParamType):
     """``--sizes 10000,100000``: positive whole numbers."""
 
-    name = "N,N"
+    name = "sizes"
 
     def convert(self, value, param, ctx) -> list[int]:
         if isinstance(value, list):
@@ -342,7 +342,7 @@ class _Sizes(click.ParamType):
         return sizes
 
 
-DATABASES_OPTION = click.option("--databases", type=_Databases(), default="all", show_default=True,
+DATABASES_OPTION = click.option("--databases", type=_Databases(), default="all", show_default=True, metavar="DB,...|all",
                                 help="comma-separated, e.g. db_identity,db_iemr (all: the four)")
 VERBOSE_OPTION = click.option("--verbose", is_flag=True, help="also print Dagster's DEBUG events")
 
@@ -439,7 +439,7 @@ def lineage(databases: tuple[list[str], ...], as_json: bool, no_verify_files: bo
 
 
 @cli.command()
-@click.option("--sizes", type=_Sizes(), default="10000,100000", show_default=True, help="rows in the big PII tables, comma-separated")
+@click.option("--sizes", type=_Sizes(), default="10000,100000", show_default=True, metavar="N,...", help="rows in the big PII tables, comma-separated")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="also write the report as JSON here")
 @click.option("--base-max", type=click.IntRange(min=1), default=20000, show_default=True,

@@ -24,10 +24,8 @@ slows both alike; only the statements are timed (see ``compare_tables``).
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import os
 import signal
 import sys
 import time
@@ -468,30 +466,19 @@ def format_report(report: BenchReport, top: int = 10) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m amrit_assets.bench", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", default="10000,100000", help="rows in the big PII tables, comma-separated")
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--json", type=Path, help="also write the report as JSON here")
-    ap.add_argument("--base-max", type=int, default=20000, help="most beneficiaries generated; more are replicated in SQL")
-    ap.add_argument("--buffer-pool", default=os.environ.get("AMRIT_BENCH_BUFFER_POOL", "4G"),
-                    help="InnoDB buffer pool of the throwaway server; the default holds the 100k data set")
-    ap.add_argument("--top", type=int, default=10, help="tables listed per size")
-    args = ap.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+def measure(sizes: Sequence[int], seed: int = 7, base_max: int = 20000, buffer_pool: str = "4G", top: int = 10,
+            json_path: Path | None = None) -> int:
+    """``amrit-anon bench`` (``./run bench``): every size on one throwaway server, the report on stdout
+    (progress on stderr), and as JSON in ``json_path`` when given."""
     # Stop the throwaway server on Ctrl-C and kill alike (a background job may have SIGINT ignored).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     from amrit_assets.resources.embedded import EmbeddedServer
 
-    with EmbeddedServer("bench", buffer_pool=args.buffer_pool) as srv:
+    with EmbeddedServer("bench", buffer_pool=buffer_pool) as srv:
         assert srv.address is not None
-        report = run(srv.address, sizes, args.seed, args.base_max, log=lambda m: print(m, file=sys.stderr, flush=True))
-    print(format_report(report, args.top))
-    if args.json:
-        args.json.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+        report = run(srv.address, sizes, seed, base_max, log=lambda m: print(m, file=sys.stderr, flush=True))
+    print(format_report(report, top))
+    if json_path:
+        json_path.write_text(json.dumps(report.to_json(), indent=2) + "\n")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

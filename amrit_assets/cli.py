@@ -1,38 +1,47 @@
-"""``amrit-anon``: the project's commands.
+"""``amrit-anon``: the project's one command tree (click).
 
-- ``amrit-anon demo``: the embedded default end to end (servers, synthetic data, whole graph).
-- ``amrit-anon demo --ui``: the same, then keeps the servers up and opens ``dagster dev`` on them.
-- ``amrit-anon catalog ...``: check/resolve the catalog against a server (see ``catalog.cli``).
-- ``amrit-anon refresh [--databases a,b] [--no-uat] [--audit-dir DIR]``: the real refresh, on the servers
-  of the environment (``AMRIT_*``), recorded in the Dagster instance of ``DAGSTER_HOME``; exit 0 when
-  every step and check passed, 1 with a one-line reason when one did not, 2 when refused.
-- ``amrit-anon preflight [--databases a,b]``: servers, privileges, safety, clients, disk, key; exit 1 on any FAIL.
-- ``amrit-anon uat status|rollback [--databases a,b]``: what UAT holds, or put its previous state back.
+Every command and option is declared here, once; the work is in plain functions of the modules
+named, imported when a command runs, so ``--help`` and a refused refresh answer at once.
+
+- ``demo [--ui]``: the embedded default end to end (servers, synthetic data, whole graph); ``--ui``
+  then keeps the servers up and opens ``dagster dev`` on them.
+- ``refresh [--databases a,b] [--no-uat] [--audit-dir DIR]``: the real refresh, on the servers of the
+  environment (``AMRIT_*``), recorded in the Dagster instance of ``DAGSTER_HOME``; exit 0 when every
+  step and check passed, 1 with a one-line reason when one did not, 2 when refused.
+- ``preflight [--databases a,b]``: servers, privileges, safety, clients, disk, key; exit 1 on any FAIL.
+- ``uat status|rollback [--databases a,b]``: what UAT holds, or put its previous state back.
+- ``lineage [--db DB] [--json]``: which refresh put UAT's data there (``amrit_assets.lineage``).
+- ``catalog check|resolve``: the catalog against a server or the DDL (``amrit_assets.catalog.cli``).
+- ``bench [--sizes N,M]``: anonymize vs a bare keyed UPDATE (``amrit_assets.bench``).
+- ``generate [--beneficiaries N] [--explain DB.TABLE]``: the demo generator alone, with timings.
+
+A usage error (an unknown option or database) exits 2 with one sentence, as argparse did.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import resource
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from amrit_assets.paths import ROOT
+import click
+
+from amrit_assets.paths import CATALOG_DIR, ROOT
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _demo(beneficiaries: int, seed: int, data_dir: Path, ui: bool, port: int, verbose: bool, from_migrations: Path | None) -> int:
     from dagster import DagsterInstance
 
     from amrit_assets.demo.environment import demo_environment
     from amrit_assets.refresh import run_refresh
     from amrit_assets.resources import build_resources
 
-    data_dir = Path(args.data_dir).resolve()
+    data_dir = data_dir.resolve()
     dagster_home = data_dir / "dagster_home"
     dagster_home.mkdir(parents=True, exist_ok=True)
     instance_yaml = dagster_home / "dagster.yaml"
@@ -41,14 +50,14 @@ def _demo(args: argparse.Namespace) -> int:
         instance_yaml.write_text("telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n    granularity: run\n")
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     start = time.monotonic()
-    print(f"starting throwaway servers and generating {args.beneficiaries} beneficiaries ...", flush=True)
-    with demo_environment(args.beneficiaries, data_dir, args.seed, args.from_migrations) as demo:
+    print(f"starting throwaway servers and generating {beneficiaries} beneficiaries ...", flush=True)
+    with demo_environment(beneficiaries, data_dir, seed, from_migrations) as demo:
         setup = time.monotonic() - start
         print(f"production ready: {sum(demo.generation.rows.values())} rows in {setup:.1f}s", flush=True)
         if demo.generated_key:
             print("AMRIT_ANON_KEY is not set: using a throwaway key for this demo (a real refresh refuses to run without one)")
         with DagsterInstance.get() as instance:
-            report = run_refresh(instance, build_resources(), progress=_say, verbose=args.verbose)
+            report = run_refresh(instance, build_resources(), progress=_say, verbose=verbose)
         total = time.monotonic() - start
         print("\nrefresh done. seconds per stage (all databases):")
         for step, seconds in sorted(report.stage_seconds.items(), key=lambda kv: -kv[1]):
@@ -61,10 +70,10 @@ def _demo(args: argparse.Namespace) -> int:
         # The venv's own dagster: `./run demo --ui` runs from a shell whose PATH has no venv in it.
         dagster = str(Path(sys.executable).parent / "dagster")
         print(f"Dagster runs and metadata: DAGSTER_HOME={dagster_home} {dagster} dev -w {ROOT / 'workspace.yaml'}")
-        if args.ui:
-            print(f"\nstarting the Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C stops it and the servers)", flush=True)
+        if ui:
+            print(f"\nstarting the Dagster UI on http://127.0.0.1:{port} (Ctrl-C stops it and the servers)", flush=True)
             try:
-                subprocess.run([dagster, "dev", "-w", str(ROOT / "workspace.yaml"), "-p", str(args.port)], env=os.environ.copy())
+                subprocess.run([dagster, "dev", "-w", str(ROOT / "workspace.yaml"), "-p", str(port)], env=os.environ.copy())
             except KeyboardInterrupt:
                 pass
         else:
@@ -87,7 +96,7 @@ REFRESH_EXIT_FAILED, REFRESH_EXIT_REFUSED = 1, 2
 
 
 def parse_databases(text: str) -> list[str]:
-    """``db_identity,db_iemr`` (or ``all``) as a list in refresh order; an unknown name is a usage error."""
+    """``db_identity,db_iemr`` (or ``all``) as a list in refresh order; an unknown name is a ValueError (a usage error)."""
     from amrit_assets.partitions import DATABASES
 
     names = {n.strip() for n in text.split(",") if n.strip()}
@@ -95,7 +104,7 @@ def parse_databases(text: str) -> list[str]:
         return list(DATABASES)
     unknown = sorted(names - set(DATABASES))
     if unknown or not names:
-        raise argparse.ArgumentTypeError(f"unknown database(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(DATABASES)}")
+        raise ValueError(f"unknown database(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(DATABASES)}")
     return [db for db in DATABASES if db in names]
 
 
@@ -181,7 +190,7 @@ def audit_findings(report: dict) -> tuple[list[str], list[str]]:
     if not v["all_checks_passed"] and not problems:
         problems.append("no check result recorded")
     if not v["lineage_ok"]:
-        problems.append("lineage incomplete (python -m amrit_assets.lineage shows which link)")
+        problems.append("lineage incomplete (amrit-anon lineage shows which link)")
     if not v.get("key_fingerprint_consistent", True):
         problems.append("UAT's databases were anonymized with different keys (ids no longer match across them)")
     problems += [f"personal columns unchanged in the sample on {db}: {_names(cols)}" for db, cols in _unmasked(report, "changed").items()]
@@ -189,7 +198,7 @@ def audit_findings(report: dict) -> tuple[list[str], list[str]]:
     return problems, warnings
 
 
-def _finish_audit(instance, run_id: str, audit_dir: str | None) -> list[str]:
+def _finish_audit(instance, run_id: str, audit_dir: Path | None) -> list[str]:
     """Print (and copy to ``audit_dir``, e.g. for Jenkins to archive) the audit; the problems it found."""
     import json
     import shutil
@@ -214,7 +223,7 @@ def _failed(reason: str) -> int:
     return REFRESH_EXIT_FAILED
 
 
-def _refresh(args: argparse.Namespace) -> int:
+def _refresh(databases: list[str], publish_uat: bool, verbose: bool, audit_dir: Path | None) -> int:
     problem = refresh_refusal(os.environ)
     if problem:
         print(f"amrit-anon refresh: refused: {problem}", file=sys.stderr)
@@ -229,10 +238,10 @@ def _refresh(args: argparse.Namespace) -> int:
             print(f"amrit-anon refresh: refused: {locked}", file=sys.stderr)
             return REFRESH_EXIT_REFUSED
         tags = {**refresh_tags(os.environ), **({LOCK_TAG: token} if token else {})}
-        return _run_locked(args, tags)
+        return _run_locked(databases, publish_uat, verbose, audit_dir, tags)
 
 
-def _run_locked(args: argparse.Namespace, tags: dict[str, str]) -> int:
+def _run_locked(databases: list[str], publish_uat: bool, verbose: bool, audit_dir: Path | None, tags: dict[str, str]) -> int:
     import traceback
 
     from dagster import DagsterInstance
@@ -241,10 +250,10 @@ def _run_locked(args: argparse.Namespace, tags: dict[str, str]) -> int:
     from amrit_assets.refresh import RefreshFailed, run_refresh
     from amrit_assets.resources import build_resources
 
-    print(f"refreshing {', '.join(args.databases)}{'' if args.uat else ' (UAT untouched: --no-uat)'} ...", flush=True)
+    print(f"refreshing {', '.join(databases)}{'' if publish_uat else ' (UAT untouched: --no-uat)'} ...", flush=True)
     with DagsterInstance.get() as instance:
         try:
-            report = run_refresh(instance, build_resources(), args.databases, tags=tags, publish_uat=args.uat, progress=_say, verbose=args.verbose)
+            report = run_refresh(instance, build_resources(), databases, tags=tags, publish_uat=publish_uat, progress=_say, verbose=verbose)
         except RefreshFailed as failed:
             _print_runs(instance, failed.report.run_ids if failed.report else [failed.run_id])
             return _failed(str(failed))
@@ -253,35 +262,27 @@ def _run_locked(args: argparse.Namespace, tags: dict[str, str]) -> int:
             return _failed(f"{type(error).__name__}: {redact(str(error))}")
         _print_runs(instance, report.run_ids)
         _print_seconds(report.stage_seconds)
-        problems = _finish_audit(instance, report.run_ids[-1], args.audit_dir) if args.uat else []
+        problems = _finish_audit(instance, report.run_ids[-1], audit_dir) if publish_uat else []
     if problems:
         return _failed(f"audit: {'; '.join(problems)}")
-    print("refresh done: every step and check passed" + ("" if args.uat else "; UAT was not touched"))
+    print("refresh done: every step and check passed" + ("" if publish_uat else "; UAT was not touched"))
     return 0
 
 
-def add_refresh_parser(sub) -> None:
-    refresh = sub.add_parser("refresh", help="the real refresh on the servers of AMRIT_* (needs AMRIT_ANON_KEY and DAGSTER_HOME)")
-    refresh.add_argument("--databases", type=parse_databases, default="all", help="comma-separated, e.g. db_identity,db_iemr (default: all four)")
-    refresh.add_argument("--no-uat", dest="uat", action="store_false", help="dump, anonymize, check and write the anonymized dumps; leave UAT alone")
-    refresh.add_argument("--verbose", action="store_true", help="also print Dagster's DEBUG events")
-    refresh.add_argument("--audit-dir", help="also copy the audit report (audit.json, audit.md) here, e.g. for a CI to archive")
-
-
-def _preflight(args: argparse.Namespace) -> int:
+def _preflight(databases: list[str]) -> int:
     from amrit_assets.checks.preflight import render, run_preflight
     from amrit_assets.resources import ROLES, server_address
     from amrit_assets.resources.settings import RefreshSettings
 
     settings = RefreshSettings(data_dir=os.getenv("AMRIT_DATA_DIR", ".amrit_data"), anon_key=os.getenv("AMRIT_ANON_KEY", ""))
-    findings = run_preflight({role: server_address(role) for role in ROLES}, settings, args.databases)
+    findings = run_preflight({role: server_address(role) for role in ROLES}, settings, databases)
     print(render(findings))
     failed = sum(not f.ok for f in findings)
     print(f"preflight: {'all ' + str(len(findings)) + ' checks passed' if not failed else str(failed) + ' FAILED'}")
     return 1 if failed else 0
 
 
-def _uat(args: argparse.Namespace) -> int:
+def _uat(action: str, databases: list[str]) -> int:
     from amrit_assets.resources import server_address
     from amrit_assets.resources.mysql import ServerConnectionError
     from amrit_assets.resources.safety import UnsafeTargetError, require_safe_targets
@@ -289,59 +290,258 @@ def _uat(args: argparse.Namespace) -> int:
 
     uat = server_address("uat")
     try:
-        if args.action == "rollback":  # it writes: prove UAT is not the source first
+        if action == "rollback":  # it writes: prove UAT is not the source first
             require_safe_targets(server_address("source"), {"uat": uat})
-        if args.action == "status":
-            for db in args.databases:
+        if action == "status":
+            for db in databases:
                 s = status(uat, db)
                 print(f"{db:18s} {s['tables']:4d} tables now, {s['previous_tables']:4d} kept for rollback, last swap: {s['last_swap']}")
         else:  # all the databases together, in one RENAME
-            for db, report in rollback_all(uat, args.databases).items():
+            for db, report in rollback_all(uat, databases).items():
                 print(f"{db}: rolled back to the previous state ({report.tables} tables, {report.rows} rows); the replaced state is kept")
     except (SwapError, ServerConnectionError, UnsafeTargetError) as e:
-        print(f"amrit-anon uat {args.action}: {e}", file=sys.stderr)
+        print(f"amrit-anon uat {action}: {e}", file=sys.stderr)
         return 1
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="amrit-anon", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the whole refresh on throwaway servers with synthetic AMRIT data")
-    demo.add_argument("--beneficiaries", type=int, default=1000)
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--data-dir", default=str(ROOT / ".amrit_data" / "demo"))
-    demo.add_argument("--ui", action="store_true", help="keep the servers up and start `dagster dev` on them")
-    demo.add_argument("--port", type=int, default=3000)
-    demo.add_argument("--verbose", action="store_true", help="also print Dagster's DEBUG events")
-    demo.add_argument("--from-migrations", type=Path, metavar="DIR", help="build production from an AMRIT-DB checkout's Flyway migrations, not the carried DDL")
-    sub.add_parser("catalog", help="check or resolve the catalog (see `amrit-anon catalog --help`)", add_help=False)
-    add_refresh_parser(sub)
-    pre = sub.add_parser("preflight", help="can a refresh run safely on the servers of AMRIT_*? (exit 1 on any FAIL)")
-    pre.add_argument("--databases", type=parse_databases, default="all")
-    uat = sub.add_parser("uat", help="UAT's state per database, or roll it back to the previous refresh")
-    uat.add_argument("action", choices=["status", "rollback"])
-    uat.add_argument("--databases", type=parse_databases, default="all")
-    args, rest = parser.parse_known_args(argv)
-    if args.command == "catalog":
-        from amrit_assets.catalog.cli import main as catalog_main
 
-        return catalog_main(rest)
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    if args.command == "refresh":
-        return _refresh(args)
-    if args.command == "preflight":
-        return _preflight(args)
-    if args.command == "uat":
-        return _uat(args)
+# --- the command tree -----------------------------------------------------------------------------
+
+DEFAULT_PASSWORD_ENV = "AMRIT_CHECK_PASSWORD"
+
+
+class _Databases(click.ParamType):
+    """``--databases db_identity,db_iemr`` or ``all``, through ``parse_databases``."""
+
+    name = "databases"
+
+    def convert(self, value, param, ctx) -> list[str]:
+        if isinstance(value, list):
+            return value
+        try:
+            return parse_databases(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+class _Sizes(click.ParamType):
+    """``--sizes 10000,100000``: positive whole numbers."""
+
+    name = "sizes"
+
+    def convert(self, value, param, ctx) -> list[int]:
+        if isinstance(value, list):
+            return value
+        try:
+            sizes = [int(s) for s in value.split(",") if s.strip()]
+        except ValueError:
+            sizes = []
+        if not sizes or min(sizes) < 1:
+            self.fail(f"{value!r} is not a comma-separated list of positive whole numbers", param, ctx)
+        return sizes
+
+
+DATABASES_OPTION = click.option("--databases", type=_Databases(), default="all", show_default=True, metavar="DB,...|all",
+                                help="comma-separated, e.g. db_identity,db_iemr (all: the four)")
+VERBOSE_OPTION = click.option("--verbose", is_flag=True, help="also print Dagster's DEBUG events")
+
+
+@click.group("amrit-anon", context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """amrit-anon: anonymized UAT refreshes of AMRIT's databases, and the tools around them."""
+
+
+@cli.result_callback()
+def _exit_with(code: int | None) -> None:
+    """Each command returns its exit code; this is where it becomes the process's."""
+    click.get_current_context().exit(code or 0)
+
+
+@cli.command()
+@click.option("--beneficiaries", type=int, default=1000, show_default=True, help="synthetic beneficiaries in production")
+@click.option("--seed", type=int, default=7, show_default=True, help="the generator's seed (same seed, same data)")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=ROOT / ".amrit_data" / "demo",
+              show_default=True, help="dumps and the Dagster instance (dagster_home) of the demo")
+@click.option("--ui", is_flag=True, help="keep the servers up and start `dagster dev` on them")
+@click.option("--port", type=int, default=3000, show_default=True, help="the UI's port (with --ui)")
+@VERBOSE_OPTION
+@click.option("--from-migrations", type=click.Path(path_type=Path), metavar="DIR",
+              help="build production from an AMRIT-DB checkout's Flyway migrations, not the carried DDL")
+def demo(beneficiaries: int, seed: int, data_dir: Path, ui: bool, port: int, verbose: bool, from_migrations: Path | None) -> int:
+    """Run the whole refresh on throwaway servers with synthetic AMRIT data."""
     from amrit_assets.demo.schema import SchemaBuildError
 
     try:
-        return _demo(args)
+        return _demo(beneficiaries, seed, data_dir, ui, port, verbose, from_migrations)
     except SchemaBuildError as e:  # a migration that does not build: the file and the fix, no traceback
         print(f"amrit-anon demo: production could not be built: {e}", file=sys.stderr)
         return 1
+
+
+@cli.command()
+@DATABASES_OPTION
+@click.option("--no-uat", is_flag=True, help="dump, anonymize, check and write the anonymized dumps; leave UAT alone")
+@VERBOSE_OPTION
+@click.option("--audit-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="also copy the audit report (audit.json, audit.md) here, e.g. for a CI to archive")
+def refresh(databases: list[str], no_uat: bool, verbose: bool, audit_dir: Path | None) -> int:
+    """The real refresh on the servers of AMRIT_* (needs AMRIT_ANON_KEY and DAGSTER_HOME).
+
+    Exit 0 when every step and check passed, 1 with a one-line reason when one did not, 2 when refused.
+    """
+    return _refresh(databases, not no_uat, verbose, audit_dir)
+
+
+@cli.command()
+@DATABASES_OPTION
+def preflight(databases: list[str]) -> int:
+    """Can a refresh run safely on the servers of AMRIT_*? (exit 1 on any FAIL)"""
+    return _preflight(databases)
+
+
+@cli.group()
+def uat() -> None:
+    """UAT's state per database, or roll it back to the previous refresh."""
+
+
+@uat.command("status")
+@DATABASES_OPTION
+def uat_status(databases: list[str]) -> int:
+    """Tables now, tables kept for rollback and the last swap, per database."""
+    return _uat("status", databases)
+
+
+@uat.command("rollback")
+@DATABASES_OPTION
+def uat_rollback(databases: list[str]) -> int:
+    """Put UAT's previous state back (the replaced one is kept); the databases roll back together."""
+    return _uat("rollback", databases)
+
+
+@cli.command()
+@click.option("--db", "databases", type=_Databases(), multiple=True, metavar="DB", help="a database (repeatable; default: all four)")
+@click.option("--json", "as_json", is_flag=True, help="print the traces as JSON")
+@click.option("--no-verify-files", is_flag=True, help="do not recompute the sha256 of dump files still on disk")
+def lineage(databases: tuple[list[str], ...], as_json: bool, no_verify_files: bool) -> int:
+    """Which refresh put the data in UAT and which checks passed (reads the Dagster instance at DAGSTER_HOME).
+
+    Exit 1 when a database has no lineage or a link of it does not hold.
+    """
+    if not os.environ.get("DAGSTER_HOME"):
+        print("set DAGSTER_HOME to the Dagster instance the refreshes ran in (e.g. the demo's .amrit_data/demo/dagster_home)", file=sys.stderr)
+        return 2
+    from amrit_assets import lineage as lineage_module
+    from amrit_assets.partitions import DATABASES
+
+    chosen = list(dict.fromkeys(db for names in databases for db in names))
+    return lineage_module.print_lineage(chosen or DATABASES, as_json, verify_files=not no_verify_files)
+
+
+@cli.command()
+@click.option("--sizes", type=_Sizes(), default="10000,100000", show_default=True, metavar="N,...", help="rows in the big PII tables, comma-separated")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="also write the report as JSON here")
+@click.option("--base-max", type=click.IntRange(min=1), default=20000, show_default=True,
+              help="most beneficiaries generated; more are replicated in SQL")
+@click.option("--buffer-pool", envvar="AMRIT_BENCH_BUFFER_POOL", default="4G", show_default=True, show_envvar=True,
+              help="InnoDB buffer pool of the throwaway server; the default holds the 100k data set")
+@click.option("--top", type=int, default=10, show_default=True, help="tables listed per size")
+def bench(sizes: list[int], seed: int, json_path: Path | None, base_max: int, buffer_pool: str, top: int) -> int:
+    """The anonymization benchmark: rows/s per phase, and anonymize vs a bare keyed UPDATE, in one run."""
+    from amrit_assets.bench import measure
+
+    return measure(sizes, seed, base_max, buffer_pool, top, json_path)
+
+
+@cli.command()
+@click.option("--beneficiaries", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--explain", "explain_table", metavar="DB.TABLE", help="show how each column of a table is generated")
+@click.option("--derive-kinds", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DICTIONARY_DIR",
+              help="(development) rewrite sql/demo/column_kinds.tsv from the AMRIT data dictionary")
+def generate(beneficiaries: int, seed: int, explain_table: str | None, derive_kinds: Path | None) -> int:
+    """Generate synthetic linked AMRIT data on a throwaway server and report timings."""
+    from amrit_assets.demo.generator.base import KINDS_FILE, GenerationError
+    from amrit_assets.demo.generator.cli import derive_kinds as write_kinds
+    from amrit_assets.demo.generator.cli import on_throwaway_server
+
+    if derive_kinds:
+        print(f"wrote {write_kinds(derive_kinds)} column kinds to {KINDS_FILE}")
+        return 0
+    try:
+        print(on_throwaway_server(beneficiaries, seed, explain_table))
+    except GenerationError as e:
+        print(f"amrit-anon generate: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+@cli.group()
+def catalog() -> None:
+    """Check or resolve the catalog against a server or the project's DDL.
+
+    Exit 0 covered, 1 not covered (unresolved columns, an unverified Flyway version), 2 the catalog or
+    the server could not be read. Passwords come only from an environment variable (--password-env).
+    """
+
+
+def _catalog_options(command):
+    """The catalog in use and the server to read, shared by check and resolve."""
+    options = [
+        click.option("--catalog", "catalog_path", type=click.Path(dir_okay=False, path_type=Path), envvar="AMRIT_CATALOG",
+                     default=CATALOG_DIR / "amrit.catalog", show_default=True, show_envvar=True, help="the catalog in use"),
+        click.option("--host", default="127.0.0.1", show_default=True),
+        click.option("--port", type=int, default=3306, show_default=True),
+        click.option("--user", default="root", show_default=True),
+        click.option("--socket", default="", help="unix socket (instead of host/port)"),
+        click.option("--password-env", default=DEFAULT_PASSWORD_ENV, show_default=True, metavar="VAR",
+                     help="environment variable holding the password (unset means no password)"),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@catalog.command("check")
+@_catalog_options
+@click.argument("databases", nargs=-1, required=True, metavar="DB...")
+def catalog_check(catalog_path: Path, host: str, port: int, user: str, socket: str, password_env: str, databases: tuple[str, ...]) -> int:
+    """Fail unless the catalog resolves every column of the databases on a server at their @verified versions."""
+    from amrit_assets.catalog import cli as catalog_cli
+
+    return catalog_cli.check(catalog_path, catalog_cli.server_address(host, port, user, socket, password_env), databases)
+
+
+@catalog.command("resolve")
+@_catalog_options
+@click.option("--from-ddl", is_flag=True, help="read columns from sql/schema/*.sql instead of a server")
+@click.option("--write", is_flag=True, help="write the files (default: only print the differences)")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="write the resolved forms here (default: resolved/ beside --catalog)")
+@click.argument("databases", nargs=-1, metavar="[DB]...")
+def catalog_resolve(catalog_path: Path, host: str, port: int, user: str, socket: str, password_env: str,
+                    from_ddl: bool, write: bool, out: Path | None, databases: tuple[str, ...]) -> int:
+    """Regenerate resolved/<db>.tsv beside the catalog (default: all four databases) and print what changed."""
+    from amrit_assets.catalog import cli as catalog_cli
+
+    addr = None if from_ddl else catalog_cli.server_address(host, port, user, socket, password_env)
+    return catalog_cli.resolve(catalog_path, addr, databases, write, out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The console script and the ``python -m`` aliases: the command's exit code.
+
+    A usage error prints the usage line and its one sentence and raises SystemExit(2), as argparse did.
+    """
+    try:
+        return cli.main(args=list(argv) if argv is not None else None, prog_name="amrit-anon", standalone_mode=False) or 0
+    except click.ClickException as e:
+        e.show()
+        raise SystemExit(e.exit_code) from None
+    except click.Abort:  # Ctrl-C: the servers the command started are stopped by then
+        print("Aborted!", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

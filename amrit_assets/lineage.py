@@ -22,15 +22,14 @@ nothing reached UAT): a refresh attempt that did not (or not yet) reach UAT, wit
 so a blocked refresh is not hidden behind the older UAT state.
 
 "Before" and "after" are event-log order (storage ids), not clocks. Each link that must hold is
-listed under ``links`` with whether it does. ``python -m amrit_assets.lineage [--db db_iemr] [--json]``
-prints it for each database (``DAGSTER_HOME`` must point at the instance the refreshes ran in).
+listed under ``links`` with whether it does. ``amrit-anon lineage [--db db_iemr] [--json]`` (or
+``python -m amrit_assets.lineage``) prints it for each database (``DAGSTER_HOME`` must point at the
+instance the refreshes ran in).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -305,25 +304,23 @@ def format_trace(t: dict) -> str:
     return "\n".join(lines) + "\n" + attempt
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m amrit_assets.lineage",
-        description="Which refresh put the data in UAT and which checks passed (reads the Dagster instance at DAGSTER_HOME).",
-    )
-    parser.add_argument("--db", action="append", choices=DATABASES, help="a database (repeatable; default: all four)")
-    parser.add_argument("--json", action="store_true", help="print the traces as JSON")
-    parser.add_argument("--no-verify-files", action="store_true", help="do not recompute the sha256 of dump files still on disk")
-    args = parser.parse_args(argv)
-    if not os.environ.get("DAGSTER_HOME"):
-        parser.exit(2, "set DAGSTER_HOME to the Dagster instance the refreshes ran in (e.g. the demo's .amrit_data/demo/dagster_home)\n")
+def print_lineage(databases: Iterable[str], as_json: bool = False, verify_files: bool = True) -> int:
+    """What ``amrit-anon lineage`` prints: 0 when every database has a complete lineage, else 1."""
     with DagsterInstance.get() as instance:
-        traces = trace_all(instance, args.db or DATABASES, verify_files=not args.no_verify_files)
-    if args.json:
+        traces = trace_all(instance, databases, verify_files=verify_files)
+    if as_json:
         json.dump(traces, sys.stdout, indent=2, sort_keys=True, default=str)
         print()
     else:
         print("\n".join(format_trace(t) for t in traces.values()), end="")
     return 0 if all(t["found"] and all(lk["ok"] for lk in t["links"]) for t in traces.values()) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m amrit_assets.lineage``, as README shows it: an alias of ``amrit-anon lineage``."""
+    from amrit_assets.cli import main as amrit_anon
+
+    return amrit_anon(["lineage", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

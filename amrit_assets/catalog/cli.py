@@ -9,15 +9,17 @@ catch-all decides become reviewed. Passwords come only from an environment varia
 ``ps`` and shell history would show them. Exit codes: 0 covered, 1 not covered (unresolved
 columns or catalog errors), 2 the catalog or the server could not be read.
 
-    python -m amrit_assets.catalog.cli check --host db.uat --user ro --password-env RO_PW db_iemr
-    python -m amrit_assets.catalog.cli resolve --from-ddl --write
+    amrit-anon catalog check --host db.uat --user ro --password-env RO_PW db_iemr
+    amrit-anon catalog resolve --from-ddl --write
+
+(``python -m amrit_assets.catalog.cli ...`` is the same command.)
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from amrit_assets.catalog.coverage import (
@@ -32,49 +34,12 @@ from amrit_assets.catalog.coverage import (
 from amrit_assets.catalog.gate import highest_version, read_flyway_history, version_problem
 from amrit_assets.catalog.model import Catalog, CatalogError, Column, load_catalog, resolved_dir
 from amrit_assets.partitions import DATABASES
-from amrit_assets.paths import CATALOG_DIR, SCHEMA_DIR
+from amrit_assets.paths import SCHEMA_DIR
 from amrit_assets.resources.mysql import ServerAddress, ServerConnectionError, connect
 
-DEFAULT_PASSWORD_ENV = "AMRIT_CHECK_PASSWORD"
 
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m amrit_assets.catalog.cli", description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
-
-    def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--catalog", type=Path, default=Path(os.environ.get("AMRIT_CATALOG", CATALOG_DIR / "amrit.catalog")))
-        sp.add_argument("--host", default="127.0.0.1")
-        sp.add_argument("--port", type=int, default=3306)
-        sp.add_argument("--user", default="root")
-        sp.add_argument("--socket", default="", help="unix socket (instead of host/port)")
-        sp.add_argument(
-            "--password-env",
-            default=DEFAULT_PASSWORD_ENV,
-            metavar="VAR",
-            help=f"environment variable holding the password (default {DEFAULT_PASSWORD_ENV}; unset means no password)",
-        )
-
-    check = sub.add_parser("check", help="fail unless the catalog resolves every column of the databases on a server")
-    common(check)
-    check.add_argument("databases", nargs="+", metavar="DB")
-
-    resolve = sub.add_parser("resolve", help="regenerate resolved/<db>.tsv beside the catalog and print what changed")
-    common(resolve)
-    resolve.add_argument("--from-ddl", action="store_true", help="read columns from sql/schema/*.sql instead of a server")
-    resolve.add_argument("--write", action="store_true", help="write the files (default: only print the differences)")
-    resolve.add_argument("--out", type=Path, metavar="DIR", help="write the resolved forms here (default: resolved/ beside --catalog)")
-    resolve.add_argument("databases", nargs="*", metavar="DB", default=list(DATABASES))
-    return p
-
-
-def _server_columns(args: argparse.Namespace, databases: list[str]) -> list[Column]:
-    return _read_server(args, databases)[0]
-
-
-def _read_server(args: argparse.Namespace, databases: list[str]) -> tuple[list[Column], dict[str, str | None]]:
+def _read_server(addr: ServerAddress, databases: Sequence[str]) -> tuple[list[Column], dict[str, str | None]]:
     """The databases' columns and their Flyway versions (None: no applied versioned migration)."""
-    addr = ServerAddress(args.host, args.port, args.user, os.environ.get(args.password_env, ""), args.socket)
     conn = connect(addr, databases[0])
     try:
         with conn.cursor() as cur:
@@ -85,7 +50,7 @@ def _read_server(args: argparse.Namespace, databases: list[str]) -> tuple[list[C
             present = {r[0] for r in cur.fetchall()}
         missing = [db for db in databases if db not in present]
         if missing:
-            raise ServerConnectionError(f"database(s) {', '.join(missing)} do not exist on {args.socket or f'{args.host}:{args.port}'}")
+            raise ServerConnectionError(f"database(s) {', '.join(missing)} do not exist on {addr.unix_socket or f'{addr.host}:{addr.port}'}")
         versions = {db: highest_version(m.version for m in read_flyway_history(conn, db) or []) for db in databases}
         return columns_from_server(conn, databases), versions
     finally:
@@ -103,11 +68,11 @@ def _print_failures(report: CoverageReport) -> None:
             print(f"  {err}")
 
 
-def _check(args: argparse.Namespace, catalog: Catalog) -> int:
-    columns, versions = _read_server(args, args.databases)
+def _check(catalog: Catalog, addr: ServerAddress, databases: Sequence[str]) -> int:
+    columns, versions = _read_server(addr, databases)
     report = check_coverage(catalog, columns)
     problems = []
-    for db in args.databases:
+    for db in databases:
         unresolved = sum(c.db == db for c in report.unresolved)
         problem = version_problem(db, versions[db], catalog.verified.get(db), catalog.source, unresolved)
         verdict = f"NOT VERIFIED: {problem}" if problem else f"verified ({catalog.verified.get(db)})"
@@ -121,15 +86,14 @@ def _check(args: argparse.Namespace, catalog: Catalog) -> int:
     return 0
 
 
-def _resolve(args: argparse.Namespace, catalog: Catalog) -> int:
-    databases = list(args.databases)
-    columns = columns_from_ddl(SCHEMA_DIR, databases) if args.from_ddl else _server_columns(args, databases)
+def _resolve(catalog: Catalog, catalog_path: Path, addr: ServerAddress | None, databases: Sequence[str], write: bool, out: Path | None) -> int:
+    columns = columns_from_ddl(SCHEMA_DIR, list(databases)) if addr is None else _read_server(addr, databases)[0]
     # Writing the resolved form is the review of what the type catch-alls take: they take every column here.
     report = check_coverage(catalog.without_review(), columns)
     if not report.ok:
         _print_failures(report)
         return 1
-    out = args.out or resolved_dir(args.catalog)
+    out = out or resolved_dir(catalog_path)
     changed = False
     for db in databases:
         path = out / f"{db}.tsv"
@@ -141,24 +105,45 @@ def _resolve(args: argparse.Namespace, catalog: Catalog) -> int:
             print(f"{path}: {len(diff)} change(s)" + ("" if diff else " (line numbers or catalog hash only)"))
             for line in diff:
                 print(f"  {line}")
-            if args.write:
+            if write:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(new)
     if not changed:
         print("resolved forms are up to date")
-    elif not args.write:
+    elif not write:
         print("(not written: add --write)")
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+def server_address(host: str, port: int, user: str, socket: str, password_env: str) -> ServerAddress:
+    """The server to read, its password from the variable ``password_env`` names (unset: none)."""
+    return ServerAddress(host, port, user, os.environ.get(password_env, ""), socket)
+
+
+def _reporting(action: Callable[[Catalog], int], catalog_path: Path) -> int:
+    """Exit 2 with one line when the catalog or the server cannot be read."""
     try:
-        catalog = load_catalog(args.catalog)
-        return _check(args, catalog) if args.command == "check" else _resolve(args, catalog)
+        return action(load_catalog(catalog_path))
     except (CatalogError, ServerConnectionError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+
+
+def check(catalog_path: Path, addr: ServerAddress, databases: Sequence[str]) -> int:
+    """``amrit-anon catalog check``: 0 covered and verified, 1 not, 2 unreadable."""
+    return _reporting(lambda catalog: _check(catalog, addr, databases), catalog_path)
+
+
+def resolve(catalog_path: Path, addr: ServerAddress | None, databases: Sequence[str], write: bool = False, out: Path | None = None) -> int:
+    """``amrit-anon catalog resolve``: the resolved forms from ``addr`` (None: the project's DDL)."""
+    return _reporting(lambda catalog: _resolve(catalog, catalog_path, addr, databases or DATABASES, write, out), catalog_path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m amrit_assets.catalog.cli``, as the catalog's header says: an alias of ``amrit-anon catalog``."""
+    from amrit_assets.cli import main as amrit_anon
+
+    return amrit_anon(["catalog", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

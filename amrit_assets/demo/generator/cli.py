@@ -1,13 +1,10 @@
-"""The generator's command line: timings on a throwaway server, ``--explain`` a table, ``--derive-kinds``."""
+"""What ``amrit-anon generate`` runs: timings on a throwaway server, ``--explain`` a table, ``--derive-kinds``."""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
-import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 from amrit_assets.demo.generator.base import KINDS_FILE, GenerationError
@@ -66,16 +63,9 @@ def explain(addr: ServerAddress, table: str) -> str:
     raise GenerationError(f"{table} is not filled by the generator")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Generate synthetic linked AMRIT data on a throwaway server and report timings.")
-    ap.add_argument("--beneficiaries", type=int, default=1000)
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--explain", metavar="DB.TABLE", help="show how each column of a table is generated")
-    ap.add_argument("--derive-kinds", metavar="DICTIONARY_DIR", type=Path, help="(development) rewrite sql/demo/column_kinds.tsv")
-    args = ap.parse_args(argv)
-    if args.derive_kinds:
-        print(f"wrote {derive_kinds(args.derive_kinds)} column kinds to {KINDS_FILE}")
-        return 0
+def on_throwaway_server(beneficiaries: int = 1000, seed: int = 7, explain_table: str | None = None) -> str:
+    """``amrit-anon generate``: the AMRIT schema on a throwaway server, then rows per table and timings
+    for ``beneficiaries`` (or, with ``explain_table``, how each of its columns is generated)."""
     from amrit_assets.demo.schema import build_from_ddl
     from amrit_assets.resources.embedded import EmbeddedServer
 
@@ -85,27 +75,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         t1 = time.monotonic()
         build_from_ddl(srv.address)
         t2 = time.monotonic()
-        if args.explain:
-            print(explain(srv.address, args.explain))
-            return 0
-        rep = generate(srv.address, args.beneficiaries, args.seed)
+        if explain_table:
+            return explain(srv.address, explain_table)
+        rep = generate(srv.address, beneficiaries, seed)
         t3 = time.monotonic()
+    lines = []
     for name in sorted(rep.rows):
         warn = f"  ({rep.warnings[name]} warnings: {'; '.join(_last_samples.get(name, []))[:200]})" if rep.warnings.get(name) else ""
-        print(f"{name:60} {rep.rows[name]:>9}{warn}")
+        lines.append(f"{name:60} {rep.rows[name]:>9}{warn}")
     per_db: dict[str, int] = {}
     for name, n in rep.rows.items():
         per_db[name.split(".")[0]] = per_db.get(name.split(".")[0], 0) + n
-    print("-" * 70)
+    lines.append("-" * 70)
     for db, n in per_db.items():
-        print(f"{db:60} {n:>9}  ({sum(1 for k in rep.rows if k.startswith(db + '.'))} tables)")
-    print(
+        lines.append(f"{db:60} {n:>9}  ({sum(1 for k in rep.rows if k.startswith(db + '.'))} tables)")
+    lines.append(
         f"{rep.total_rows} rows in {len(rep.rows)} tables for {rep.beneficiaries} beneficiaries "
         f"({rep.total_rows / rep.beneficiaries:.1f} per beneficiary); generate {rep.seconds:.2f}s, "
         f"server start {t1 - t0:.2f}s, schema {t2 - t1:.2f}s, total {t3 - t0:.2f}s; warnings {sum(rep.warnings.values())}"
     )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return "\n".join(lines)

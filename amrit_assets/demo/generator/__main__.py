@@ -1,5 +1,0 @@
-import sys
-
-from amrit_assets.demo.generator.cli import main
-
-sys.exit(main())

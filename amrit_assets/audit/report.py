@@ -381,7 +381,7 @@ def _risk_section(risk: dict) -> list[str]:
 
 def _lineage_section(report: dict) -> list[str]:
     lines = ["## Lineage", "", "Each UAT database back to the dump and the gate it came from (run ids, newest first). "
-             "`python -m amrit_assets.lineage --db <db>` prints the same from the event log.", ""]
+             "`amrit-anon lineage --db <db>` prints the same from the event log.", ""]
     for db, e in report["databases"].items():
         if not e.get("refreshed"):
             lines += [f"- **{db}**: not refreshed", ""]

@@ -1,4 +1,4 @@
-"""The leak check, written as if the scrubber were not to be trusted (DESIGN decision 6).
+"""The leak check, written as if the scrubber were not to be trusted (docs/DESIGN.md, decision 6).
 
 What is personal comes from the catalog (which columns hold names, phones, ... by strategy) and
 from the staged originals, never from the transformation. While every database is staged and

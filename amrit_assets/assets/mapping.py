@@ -15,7 +15,7 @@ from amrit_assets.anonymize.pools import build_pools
 from amrit_assets.common.resolve import resolve_live
 from amrit_assets.assets.state import original_databases
 from amrit_assets.checks.integrity import record_baselines
-from amrit_assets.checks.leaks import fingerprint_originals
+from amrit_assets.checks.fingerprints import fingerprint_originals
 from amrit_assets.common.keys import set_session_keys
 from amrit_assets.partitions import DATABASES
 from amrit_assets.resources.mysql import MySQLResource

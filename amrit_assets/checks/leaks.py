@@ -43,438 +43,42 @@ phone, Aadhaar or ABHA), and columns resolved to a remapped id kind are not comp
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from amrit_assets.catalog.model import Resolution
-from amrit_assets.common.keys import derive
+from amrit_assets.checks.candidates import (
+    benregid_candidates,
+    digit_candidates,
+    email_candidates,
+    is_id_column,
+    json_strings,
+    name_pair_candidates,
+    number_forms_of,
+    pan_candidates,
+    payload_own_names,
+    payload_pair_candidates,
+    street_candidates,
+    street_form,
+    words,
+)
+from amrit_assets.checks.fingerprints import (
+    Hasher,
+    cell_columns,
+    cell_prefix,
+    row_key,
+    row_key_sql,
+    rowid_prefix,
+    tables_of,
+)
 from amrit_assets.common.kinds import ID_KINDS, WORK_DB, is_text_type
-from amrit_assets.common.verhoeff import is_verhoeff_valid
-from amrit_assets.control import ddl
 from amrit_assets.progress import Progress
 
 CATEGORIES = ("phone", "aadhaar", "abha", "beneficiary_id", "account", "benregid", "email", "pan", "full_name", "street",
               "bare_name", "rare_name")
-RARE_MAX_PEOPLE = 3  # a name token at most this many name values hold
-MIN_STREET_WORDS = 3  # house number + at least two words
-# One table of keyed hashes of "<form>:<normalized>"; the scan looks its candidates up in batches, so
-# the check's memory does not grow with production. fp_token counts name tokens on the way to the
-# "tok:" (any name token) and "rare:" forms; "new:" forms are the remapped ids, allowed by value.
-FP_TABLES = ("fp_value", "fp_token")
-FP_DDL = ddl(*FP_TABLES)
 LOOKUP_CHUNK = 5000
-
-
-def fp_sql(expr: str) -> str:
-    """The keyed fingerprint the server computes; ``Hasher`` computes the same in Python."""
-    return f"UNHEX(LEFT(SHA2(CONCAT(@amrit_k_fp, {expr}), 256), 32))"
-
-
-def fp_key_hex(key: bytes) -> str:
-    return derive(key, "fp").hex()
-
-
-class Hasher:
-    def __init__(self, key: bytes):
-        self._base = hashlib.sha256(fp_key_hex(key).encode())
-
-    def __call__(self, value: str) -> bytes:
-        h = self._base.copy()
-        h.update(value.encode("utf-8"))
-        return h.digest()[:16]  # = UNHEX(LEFT(SHA2(...), 32))
-
-
-# --- fingerprinting the originals (SQL, in staging) ---------------------------------------------
-
-def _chr(q: str) -> str:
-    return f"CAST({q} AS CHAR CHARACTER SET utf8mb4)"
-
-
-def _digits(q: str) -> str:
-    return f"REGEXP_REPLACE({_chr(q)}, '[^0-9]', '')"
-
-
-def _low(q: str) -> str:
-    return f"LOWER(TRIM(REGEXP_REPLACE({_chr(q)}, '[[:space:]]+', ' ')))"
-
-
-# strategy -> (kind prefix, normalized expression, filter on it)
-def _value_forms(strategy: str, q: str) -> list[tuple[str, str]]:
-    d = _digits(q)
-    if strategy == "phone":
-        return [(f"CONCAT('phone:', RIGHT({d}, 10))", f"CHAR_LENGTH({d}) >= 10 AND RIGHT({d}, 10) REGEXP '^[6-9]'")]
-    if strategy == "aadhaar":
-        return [(f"CONCAT('aadhaar:', {d})", f"CHAR_LENGTH({d}) = 12")]
-    if strategy == "abha_number":
-        return [(f"CONCAT('abha:', {d})", f"CHAR_LENGTH({d}) = 14")]
-    if strategy in ("bank_account", "id_digits"):
-        return [(f"CONCAT('account:', {d})", f"CHAR_LENGTH({d}) BETWEEN 9 AND 18")]
-    if strategy == "beneficiary_id":
-        return [(f"CONCAT('beneficiary_id:', {d})", f"CHAR_LENGTH({d}) >= 9")]
-    if strategy == "benregid":
-        return [(f"CONCAT('benregid:', {d})", f"CHAR_LENGTH({d}) >= 6")]
-    if strategy in ("email", "abha_address"):
-        return [(f"CONCAT('email:', {_low(q)})", f"{_low(q)} LIKE '%_@_%'")]
-    if strategy == "pan":
-        return [(f"CONCAT('pan:', {_low(q)})", f"CHAR_LENGTH({_low(q)}) = 10")]
-    if strategy == "address":  # a street line with a house number ("H.No. 12, MG Road"): it identifies a home
-        s = f"TRIM(REGEXP_REPLACE(LOWER({_chr(q)}), '[^[:alnum:]]+', ' '))"
-        return [(f"CONCAT('street:', SUBSTRING({s}, REGEXP_INSTR({s}, '[0-9]')))", f"{s} REGEXP '^([a-z]+ ){{0,3}}[0-9]+[a-z]? [[:alpha:]]+ [[:alnum:]]'")]
-    return []
-
-
-def _first(q: str) -> str:
-    return f"SUBSTRING_INDEX({_low(q)}, ' ', 1)"
-
-
-def _last(q: str) -> str:
-    return f"SUBSTRING_INDEX({_low(q)}, ' ', -1)"
-
-
-def _pair_key(column: str) -> str:
-    return re.sub(r"first|last|_|name", "", column.lower())
-
-
-def name_pairs(rs: list[Resolution]) -> list[tuple[str, str]]:
-    """(first, last) expressions of the people one table names: first/last columns paired by the rest of
-    their column name (FirstName/LastName, fatherFirstName/fatherLastName), full-name columns split."""
-    names = [r for r in rs if r.strategy == "name"]
-    firsts = [r for r in names if r.params.get("part") == "first" and "middle" not in r.column.column.lower()]
-    lasts = [r for r in names if r.params.get("part") == "last"]
-    pairs = []
-    for f in firsts:
-        match = [x for x in lasts if _pair_key(x.column.column) == _pair_key(f.column.column)] or (lasts if len(lasts) == 1 == len(firsts) else [])
-        pairs += [(_low(f"`{f.column.column}`"), _low(f"`{x.column.column}`")) for x in match]
-    for r in names:
-        if r.params.get("part", "full") == "full":
-            q = f"`{r.column.column}`"
-            pairs.append((_first(q), _last(q)))
-    return pairs
-
-
-def own_name_pair(rs: list[Resolution]) -> list[tuple[str, str]]:
-    """The (first, last) expressions of the person a row is about: FirstName/LastName with nothing else
-    in their column names (not fatherFirstName), as ``name_pairs`` pairs them."""
-    def own(part: str) -> list[str]:
-        return [r.column.column for r in rs if r.strategy == "name" and r.params.get("part") == part and _pair_key(r.column.column) == ""]
-
-    return [(_low(f"`{a}`"), _low(f"`{b}`")) for a in own("first") for b in own("last")]
-
-
-def _by_table(resolutions: Iterable[Resolution], db: str) -> dict[str, list[Resolution]]:
-    out: dict[str, list[Resolution]] = {}
-    for r in resolutions:
-        if r.column.db == db and not r.column.is_view:
-            out.setdefault(r.column.table, []).append(r)
-    return out
-
-
-def row_key_sql(pk: list[Resolution], *, original: bool, alias: str = "") -> str:
-    """A row's identity that survives anonymization: PK columns, remapped ids taken through the map."""
-    parts = []
-    for r in pk:
-        q = f"{alias + '.' if alias else ''}`{r.column.column}`"
-        if original and r.strategy in ID_KINDS:
-            q = f"COALESCE((SELECT km.new_id FROM {WORK_DB}.id_map km WHERE km.kind = '{r.strategy}' AND km.old_id = {q}), {q})"
-        parts.append(f"CAST({q} AS CHAR)")
-    return f"CONCAT_WS('|', {', '.join(parts)})"
-
-
-def row_key(pk: list[Resolution]) -> list[Resolution] | None:
-    """The PK columns usable as a row identity (kept or remapped through the id map), else None."""
-    if pk and all(r.strategy == "keep" or r.strategy in ID_KINDS for r in pk):
-        return pk
-    return None
-
-
-def cell_columns(rs: list[Resolution]) -> list[Resolution]:
-    """Text columns whose cells are fingerprinted in place: what the scrubber rewrites inside."""
-    return [r for r in rs if r.strategy in ("scrub_text", "replace_text") and is_text_type(r.column.column_type)]
-
-
-def rowid_prefix(db: str, table: str) -> str:
-    """A row's form of its own beneficiary's original id: this, its row key, '|' and the digits."""
-    return f"rowid:{db}.{table}|"
-
-
-def cell_prefix(db: str, table: str, column: str) -> str:
-    """A cell's form is this, its row key, '|' and its value: the same cell unchanged, the same form."""
-    return f"cell:{db}.{table}.{column}|"
-
-
-def fingerprint_statements(db: str, resolutions: list[Resolution]) -> list[str]:
-    """Set-based INSERTs fingerprinting the originals of one staged database (session holds the keys)."""
-    stmts = []
-    for table, rs in sorted(_by_table(resolutions, db).items()):
-        src = f"`{db}`.`{table}`"
-        for r in rs:
-            for form, where in _value_forms(r.strategy, f"`{r.column.column}`"):
-                stmts.append(f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT DISTINCT {fp_sql(form)} FROM {src} WHERE {where}")
-        for a, b in name_pairs(rs):
-            ok = f"CHAR_LENGTH({a}) >= 2 AND CHAR_LENGTH({b}) >= 2 AND {a} <> {b}"
-            for x, y in ((a, b), (b, a)):
-                form = f"CONCAT('full:', {x}, ' ', {y})"
-                stmts.append(f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT DISTINCT {fp_sql(form)} FROM {src} WHERE {ok}")
-        for r in rs:
-            if r.strategy == "name":
-                q = f"`{r.column.column}`"
-                toks = [_first(q), _last(q)] if r.params.get("part", "full") == "full" else [_low(q)]
-                for tok in toks:
-                    form = f"CONCAT('tok:', {tok})"
-                    stmts.append(
-                        f"INSERT INTO {WORK_DB}.fp_token (t, n) SELECT {fp_sql(form)} t, COUNT(*) FROM {src}"
-                        f" WHERE CHAR_LENGTH({tok}) >= 2 GROUP BY t ON DUPLICATE KEY UPDATE n = n + VALUES(n)")
-        for reg in (r for r in rs if r.strategy == "benregid"):  # whose names these are, by their remapped id
-            for a, b in own_name_pair(rs):
-                form = f"CONCAT('benname:', m.new_id, '|', {a}, ' ', {b})"
-                stmts.append(f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT {fp_sql(form)} FROM {src} s JOIN {WORK_DB}.id_map m"
-                             f" ON m.kind = 'benregid' AND m.old_id = s.`{reg.column.column}` WHERE CHAR_LENGTH({a}) >= 2 AND CHAR_LENGTH({b}) >= 2")
-        pk = row_key([r for r in rs if r.column.key == "PRI"])
-        if pk:
-            key = row_key_sql(pk, original=True)
-            for r in rs:  # the row's own beneficiary's original ids, where the bijection moved them
-                if r.strategy in ID_KINDS:
-                    q = f"s.`{r.column.column}`"
-                    form = f"CONCAT('{rowid_prefix(db, table)}', {row_key_sql(pk, original=True, alias='s')}, '|', CAST(m.old_id AS CHAR))"
-                    stmts.append(f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT {fp_sql(form)} FROM {src} s JOIN {WORK_DB}.id_map m"
-                                 f" ON m.kind = '{r.strategy}' AND m.old_id = {q} WHERE m.new_id <> m.old_id")
-            for r in cell_columns(rs):
-                q = f"`{r.column.column}`"
-                form = f"CONCAT('{cell_prefix(db, table, r.column.column)}', {key}, '|', {_chr(q)})"
-                stmts.append(f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT {fp_sql(form)} FROM {src} WHERE {q} IS NOT NULL AND {q} <> ''")
-    return stmts
-
-
-TOK_POOL = "CONCAT('tok:', LOWER(TRIM(v)))"
-
-
-def _token_and_id_statements() -> list[str]:
-    """After every database: "tok:"/"rare:" forms from the token counts (a pool token is never rare),
-    and the remapped ids as "new:" forms."""
-    pool_tok = " UNION ".join(f"SELECT {fp_sql(TOK_POOL)} FROM {WORK_DB}.pool_{p}" for p in ("first_name", "last_name"))
-    rare = fp_sql("CONCAT('rare:', HEX(t))")
-    new = fp_sql("CONCAT('new:', kind, ':', new_id)")
-    return [
-        f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT t FROM {WORK_DB}.fp_token",
-        f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT {rare} FROM {WORK_DB}.fp_token WHERE n <= {RARE_MAX_PEOPLE} AND t NOT IN ({pool_tok})",
-        f"INSERT IGNORE INTO {WORK_DB}.fp_value (h) SELECT {new} FROM {WORK_DB}.id_map",
-    ]
-
-
-def fingerprint_originals(conn, databases: Iterable[str], resolutions: list[Resolution]) -> dict[str, int]:
-    """Fingerprint the staged original databases, afresh (the session must hold the derived keys)."""
-    with conn.cursor() as cur:
-        for ddl in FP_DDL:
-            cur.execute(ddl)
-        for t in FP_TABLES:
-            cur.execute(f"TRUNCATE {WORK_DB}.{t}")
-        for db in databases:
-            for stmt in fingerprint_statements(db, resolutions):
-                cur.execute(stmt)
-        for stmt in _token_and_id_statements():
-            cur.execute(stmt)
-        cur.execute(f"SELECT COUNT(*) FROM {WORK_DB}.fp_value")
-        return {"leak_fingerprints": cur.fetchone()[0]}
-
-
-# --- candidates in a value (pure functions) -----------------------------------------------------
-
-_MONTH, _DAY = r"(?:0?[1-9]|1[0-2])", r"(?:0?[1-9]|[12][0-9]|3[01])"
-_DATE = re.compile(  # ISO and Indian day-first dates (with a time), and times: never identifiers
-    rf"(?<![0-9])(?:(?:19|20)[0-9]{{2}}-{_MONTH}-{_DAY}(?:[ T][0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}}(?:\.[0-9]+)?)?)?"
-    rf"|{_DAY}[/-]{_MONTH}[/-](?:19|20)[0-9]{{2}}|[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})?)(?![0-9])")
-_SPAN = re.compile(r"(?<![0-9A-Za-z])[0-9]+(?:(?:[ .\-/]{1,2}|[ ]?\)[ .\-]?|[ ]?\()[0-9]+)*(?![0-9A-Za-z])")
-_GROUP = re.compile(r"[0-9]+")
-_EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*")
-_SPELLED = re.compile(r"([a-z0-9._%+-]+)\s*(?:\(at\)|\[at\]|\bat\b)\s*([a-z0-9-]+(?:\s*(?:\(dot\)|\[dot\]|\bdot\b|\.)\s*[a-z0-9-]+)+)")
-_DOT = re.compile(r"\s*(?:\(dot\)|\[dot\]|\bdot\b|\.)\s*")
-_PAN = re.compile(r"(?<![a-z0-9])[a-z]{5}[0-9]{4}[a-z](?![a-z0-9])")
-_WORD = re.compile(r"[^\W\d_]+(?:['.][^\W\d_]+)*")
-
-
-def number_forms(digits: str) -> list[str]:
-    """The kinds a bare digit string can be, by length and shape (see the table above)."""
-    n, out = len(digits), []
-    phone = None
-    if n == 10:
-        phone = digits
-    elif n == 11 and digits[0] == "0":
-        phone = digits[1:]
-    elif n == 12 and digits.startswith("91"):
-        phone = digits[2:]
-    elif n == 13 and digits.startswith("091"):
-        phone = digits[3:]
-    if phone and phone[0] in "6789":
-        out.append("phone:" + phone)
-        if n == 10:
-            return out
-    if n == 12 and is_verhoeff_valid(digits):
-        return out + ["aadhaar:" + digits]
-    if n == 14:
-        return out + ["abha:" + digits]
-    if n == 12:
-        out.append("beneficiary_id:" + digits)
-    if 9 <= n <= 18:
-        out.append("account:" + digits)
-    return out
-
-
-def joined_runs(text: str, shortest: int, longest: int) -> Iterator[str]:
-    """Every run of consecutive digit groups (separated by spaces, dashes, dots, slashes or parentheses)
-    joined into one digit string of ``shortest``..``longest`` digits; dates and times cut out first."""
-    for span in _SPAN.finditer(_DATE.sub(" ", text)):
-        groups = _GROUP.findall(span.group())
-        for i in range(len(groups)):
-            acc = ""
-            for g in groups[i:]:
-                acc += g
-                if len(acc) > longest:
-                    break
-                if len(acc) >= shortest:
-                    yield acc
-
-
-def digit_candidates(text: str) -> set[str]:
-    """Every digit string a reader could take for an identifier: groups separated by spaces, dashes,
-    dots, slashes or parentheses, joined in every run of consecutive groups of 9-18 digits."""
-    out: set[str] = set()
-    for digits in joined_runs(text, 9, 18):
-        out.update(number_forms(digits))
-    return out
-
-
-_LABELLED_REGID = re.compile(r"reg[a-z_ ]{0,6}id[\"' ]*[:=]?[\"' ]*([0-9]{6,12})(?![0-9])")
-_ID_RUN = re.compile(r"(?<![0-9])[0-9]{6,12}(?![0-9])")
-
-
-def is_id_column(name: str) -> bool:
-    """A column whose name labels its numbers as beneficiary ids (``RelatedBeneficiaryIds``, ``OldBenRegID``)."""
-    return _ID_NAME.search(re.sub(r"[^a-z]", "", name.lower())) is not None
-
-
-_ID_NAME = re.compile(r"(?:ben(?:eficiary|ificiary|neficiary)?|reg)(?:reg)?ids?$")
-
-
-def benregid_candidates(low: str, id_column: bool = False) -> set[str]:
-    """A BenRegID is a dense sequential number, so only a labelled number is one: labelled in the text
-    (``"beneficiaryRegID":123456``, ``ben reg id: 123456``) or by the column's name (``id_column``)."""
-    out = set(_ID_RUN.findall(low)) if id_column else set()
-    if "reg" in low:
-        out.update(m.group(1) for m in _LABELLED_REGID.finditer(low))
-    return out
-
-
-def email_candidates(low: str) -> set[str]:
-    out = {"email:" + m.group().strip(".") for m in _EMAIL.finditer(low)} if "@" in low else set()
-    if " at " in low or "(at)" in low or "[at]" in low:
-        for m in _SPELLED.finditer(low):
-            out.add("email:" + m.group(1) + "@" + _DOT.sub(".", m.group(2)))
-    return out
-
-
-def words(low: str) -> list[str]:
-    return _WORD.findall(low)
-
-
-def name_pair_candidates(ws: list[str]) -> set[str]:
-    """Adjacent words, and words one apart (a middle name between), in both orders."""
-    out = set()
-    for i, a in enumerate(ws):
-        for b in ws[i + 1 : i + 3]:
-            out.add(f"full:{a} {b}")
-    return out
-
-
-def json_strings(text: str) -> list[str] | None:
-    """The string values of a JSON payload (keys left out), in document order; None when it is not JSON."""
-    if text.lstrip()[:1] not in ("{", "["):
-        return None
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        return None
-    out: list[str] = []
-    stack = [doc]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, str):
-            out.append(node)
-        elif isinstance(node, dict):
-            stack.extend(reversed(list(node.values())))
-        elif isinstance(node, list):
-            stack.extend(reversed(node))
-    return out
-
-
-def payload_pair_candidates(values: list[str], pool_tokens: set[str]) -> set[str]:
-    """Full-name pairs of a JSON payload. Inside one value, every pair (typed text). Across values (a
-    ``firstName`` next to a ``lastName``), only a pair with a word outside the fake-name pools: two pool
-    words in two fields is what any name replacement writes, and equals some real person's name by
-    chance (about 1 in 300 payloads at demo scale, every payload at production scale), so it proves
-    nothing; a real name surviving there is still found when one of its words is not a pool word, or
-    when the cell is unchanged."""
-    inside: set[str] = set()
-    flat: list[str] = []
-    for v in values:
-        ws = words(v.lower())
-        inside |= name_pair_candidates(ws)
-        flat.extend(ws)
-    across = name_pair_candidates(flat) - inside
-    return inside | {p for p in across if not all(w in pool_tokens for w in p[5:].split(" "))}
-
-
-def _letters_only(key: str) -> str:
-    return re.sub(r"[^a-z]", "", key.lower())
-
-
-def payload_own_names(text: str) -> set[str]:
-    """"first last" of every JSON object with a ``firstName`` and a ``lastName`` key (any spelling: the
-    person the payload is about), normalized as the originals are; empty when it is not JSON."""
-    if text.lstrip()[:1] not in ("{", "["):
-        return set()
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        return set()
-    out, stack = set(), [doc]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            by_key = {_letters_only(str(k)): v for k, v in node.items()}
-            first, last = by_key.get("firstname"), by_key.get("lastname")
-            if isinstance(first, str) and isinstance(last, str):
-                out.add(f"{' '.join(first.lower().split())} {' '.join(last.lower().split())}")
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return out
-
-
-def street_tokens(low: str) -> list[str]:
-    return re.sub(r"[^\w]+|_", " ", low).split()
-
-
-def street_form(low: str) -> str:
-    """A street line as the originals are fingerprinted: from its house number on."""
-    toks = street_tokens(low)
-    i = next((k for k, t in enumerate(toks) if t[0].isdigit()), len(toks))
-    return " ".join(toks[i:])
-
-
-def street_candidates(low: str) -> set[str]:
-    """From each house number, the normalized runs of 3-12 words (the originals' normalization)."""
-    toks = street_tokens(low)
-    out = set()
-    for i, t in enumerate(toks):
-        if t[0].isdigit() and re.fullmatch(r"[0-9]+[a-z]?", t) and i + 2 < len(toks) and toks[i + 1].isalpha():
-            for j in range(i + MIN_STREET_WORDS, min(len(toks), i + 12) + 1):
-                out.add("street:" + " ".join(toks[i:j]))
-    return out
 
 
 # --- the scan -----------------------------------------------------------------------------------
@@ -606,9 +210,8 @@ def text_forms(text: str, known: _Known, *, street_line: bool = False, id_column
         out["new:benregid:" + digits] = "new"
     for form in email_candidates(low):
         out[form] = "email"
-    if "@" not in low:
-        for m in _PAN.finditer(low):
-            out["pan:" + m.group()] = "pan"
+    for form in pan_candidates(low):
+        out[form] = "pan"
     ws = words(low)
     if len(ws) >= 2:
         values = json_strings(text)
@@ -620,27 +223,6 @@ def text_forms(text: str, known: _Known, *, street_line: bool = False, id_column
         for form in street_candidates(low):
             if form[7:] not in known.pool_streets:
                 out[form] = "street"
-    return out
-
-
-def integral_digits(value) -> str | None:
-    """The digits of a whole number of at least 9 digits (INT/BIGINT/DECIMAL/DOUBLE/FLOAT), else None."""
-    if isinstance(value, float):
-        value = int(value) if value.is_integer() and 1e8 <= value < 1e19 else None
-    elif isinstance(value, Decimal):
-        value = int(value) if value == value.to_integral_value() else None
-    if not isinstance(value, int) or value < 10**8:
-        return None
-    return str(value)
-
-
-def number_forms_of(value) -> dict[str, str]:
-    digits = integral_digits(value)
-    if digits is None:
-        return {}
-    out = {form: form.split(":", 1)[0] for form in number_forms(digits)}
-    if "beneficiary_id:" + digits in out:
-        out["new:beneficiary_id:" + digits] = "new"
     return out
 
 
@@ -738,7 +320,7 @@ def scan_database(conn, lookup_conn, db: str, resolutions: list[Resolution], key
     the progress lines (tables done of total, time left)."""
     known = _Known(lookup_conn, key)
     report = LeakReport()
-    tables = [(table, rs, cols) for table, rs in sorted(_by_table(resolutions, db).items()) if (cols := scanned_columns(rs))]
+    tables = [(table, rs, cols) for table, rs in sorted(tables_of(resolutions, db).items()) if (cols := scanned_columns(rs))]
     progress = Progress(log or (lambda _: None), db, "leak check", len(tables))
     for table, rs, cols in tables:
         report.scanned_columns += len(cols)

@@ -20,7 +20,7 @@ TABLES: dict[str, str] = {
     "registry": "(kind VARCHAR(16) NOT NULL, new_id BIGINT UNSIGNED NOT NULL, PRIMARY KEY (kind, new_id))",
     "baseline": "(db VARCHAR(64) NOT NULL, tbl VARCHAR(64) NOT NULL, what VARCHAR(200) NOT NULL,"
     " n BIGINT NOT NULL, PRIMARY KEY (db, tbl, what))",
-    # checks/leaks.py: keyed fingerprints of the originals
+    # checks/fingerprints.py: keyed fingerprints of the originals
     "fp_value": "(h BINARY(16) NOT NULL PRIMARY KEY)",
     "fp_token": "(t VARBINARY(16) NOT NULL PRIMARY KEY, n BIGINT NOT NULL)",
     # anonymize/maps.py: the id bijection and the value maps, and the packed pools the strategies slice

@@ -43,9 +43,11 @@ phone, Aadhaar or ABHA), and columns resolved to a remapped id kind are not comp
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from amrit_assets.catalog.model import Resolution
@@ -75,6 +77,7 @@ from amrit_assets.checks.fingerprints import (
 )
 from amrit_assets.common.kinds import ID_KINDS, WORK_DB, is_text_type
 from amrit_assets.progress import Progress
+from amrit_assets.resources.mysql import ServerAddress, connection
 
 CATEGORIES = ("phone", "aadhaar", "abha", "beneficiary_id", "account", "benregid", "email", "pan", "full_name", "street",
               "bare_name", "rare_name")
@@ -89,6 +92,12 @@ class LeakReport:
     scanned_columns: int = 0
     scanned_values: int = 0
     tables_without_row_identity: int = 0
+
+    def add(self, other: LeakReport) -> None:
+        self.findings.update(other.findings)
+        self.scanned_columns += other.scanned_columns
+        self.scanned_values += other.scanned_values
+        self.tables_without_row_identity += other.tables_without_row_identity
 
     @property
     def total(self) -> int:
@@ -313,29 +322,71 @@ def _scan_batch(rows: list[tuple], t: _Table, known: _Known, report: LeakReport)
             report.findings[(f"{table}.{cols[j].name}", cat)] += 1
 
 
-def scan_database(conn, lookup_conn, db: str, resolutions: list[Resolution], key: bytes, batch: int = 2000,
-                  log: Callable[[str], None] | None = None) -> LeakReport:
-    """Search one anonymized database, every table once (one streamed SELECT), for the fingerprinted
-    originals; ``lookup_conn`` is a second session for the batched fingerprint lookups. ``log`` gets
-    the progress lines (tables done of total, time left)."""
-    known = _Known(lookup_conn, key)
-    report = LeakReport()
+def _plan(db: str, table: str, rs: list[Resolution], cols: list[_Column]) -> tuple[_Table, str]:
+    """One table's SELECT (its scanned columns, row key, remapped BenRegIDs) and how its rows are read."""
+    pk = row_key([r for r in rs if r.column.key == "PRI"])
+    select = [f"`{c.name}`" for c in cols]
+    if pk:
+        select.append(row_key_sql(pk, original=False))
+    regs = [f"`{r.column.column}`" for r in rs if r.strategy == "benregid"]
+    if regs:
+        select.append(f"CONCAT_WS(',', {', '.join(regs)})")
+    t = _Table(table, cols, [cell_prefix(db, table, c.name) if c.cell else None for c in cols],
+               rowid_prefix(db, table) if pk and any(r.strategy in ID_KINDS for r in rs) else None, bool(pk), bool(regs))
+    return t, f"SELECT {', '.join(select)} FROM `{db}`.`{table}`"
+
+
+def scan_table(conn, known: _Known, db: str, table: str, rs: list[Resolution], cols: list[_Column], batch: int) -> LeakReport:
+    """One table, read once (a streamed SELECT on ``conn``), its candidates looked up through ``known``."""
+    report = LeakReport(scanned_columns=len(cols))
+    t, sql = _plan(db, table, rs, cols)
+    if any(c.cell for c in cols) and not t.has_key:
+        report.tables_without_row_identity = 1
+    for rows in _stream(conn, sql, batch):
+        _scan_batch(rows, t, known, report)
+    return report
+
+
+_WORKER: dict = {}  # per worker process: the server's address and the fingerprints' pools, loaded once
+
+
+def _worker_scan(address: ServerAddress, key: bytes, db: str, table: str, rs: list[Resolution], cols: list[_Column],
+                 batch: int) -> LeakReport:
+    with connection(address) as conn, connection(address) as lookups:
+        known = _WORKER.get("known")
+        if known is None:
+            known = _WORKER["known"] = _Known(lookups, key)
+        known.conn = lookups
+        return scan_table(conn, known, db, table, rs, cols, batch)
+
+
+POOL_MIN_BYTES = 64 << 20  # below this a scan takes less than starting the worker processes (~1-3 s each)
+
+
+def scan_database(address: ServerAddress, db: str, resolutions: list[Resolution], key: bytes, *, workers: int = 1,
+                  batch: int = 2000, log: Callable[[str], None] | None = None, pool_min_bytes: int = POOL_MIN_BYTES) -> LeakReport:
+    """Search one anonymized database, every table once, for the fingerprinted originals: ``workers``
+    processes (the tokenizing is Python, so threads would share one core), each table on two sessions
+    of its own (a streamed SELECT, and the batched lookups), largest tables first. ``log`` gets the
+    progress lines (tables done of total, time left)."""
     tables = [(table, rs, cols) for table, rs in sorted(tables_of(resolutions, db).items()) if (cols := scanned_columns(rs))]
-    progress = Progress(log or (lambda _: None), db, "leak check", len(tables))
-    for table, rs, cols in tables:
-        report.scanned_columns += len(cols)
-        pk = row_key([r for r in rs if r.column.key == "PRI"])
-        if any(c.cell for c in cols) and not pk:
-            report.tables_without_row_identity += 1
-        select = [f"`{c.name}`" for c in cols]
-        if pk:
-            select.append(row_key_sql(pk, original=False))
-        regs = [f"`{r.column.column}`" for r in rs if r.strategy == "benregid"]
-        if regs:
-            select.append(f"CONCAT_WS(',', {', '.join(regs)})")
-        t = _Table(table, cols, [cell_prefix(db, table, c.name) if c.cell else None for c in cols],
-                   rowid_prefix(db, table) if pk and any(r.strategy in ID_KINDS for r in rs) else None, bool(pk), bool(regs))
-        for rows in _stream(conn, f"SELECT {', '.join(select)} FROM `{db}`.`{table}`", batch):
-            _scan_batch(rows, t, known, report)
-        progress.advance()
+    with connection(address) as conn:
+        with conn.cursor() as cur:
+            cur.execute("SELECT table_name, COALESCE(data_length, 0) FROM information_schema.tables WHERE table_schema = %s", (db,))
+            size = {str(t).lower(): int(n) for t, n in cur.fetchall()}
+        tables.sort(key=lambda x: -size.get(x[0].lower(), 0))
+        report = LeakReport()
+        progress = Progress(log or (lambda _: None), db, "leak check", len(tables))
+        if workers <= 1 or len(tables) < 2 or sum(size.values()) < pool_min_bytes:
+            with connection(address) as lookups:
+                known = _Known(lookups, key)
+                for table, rs, cols in tables:
+                    report.add(scan_table(conn, known, db, table, rs, cols, batch))
+                    progress.advance()
+            return report
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_worker_scan, address, key, db, table, rs, cols, batch) for table, rs, cols in tables]
+        for done in as_completed(futures):
+            report.add(done.result())
+            progress.advance()
     return report

@@ -50,8 +50,8 @@ def mapping_is_bijection(workspace: MySQLResource) -> AssetCheckResult:
 def zero_pii_leaks(context: AssetCheckExecutionContext, workspace: MySQLResource, settings: RefreshSettings) -> AssetCheckResult:
     db = context.partition_key
     start = time.monotonic()
-    with resolved(workspace, settings, db) as (conn, resolutions), workspace.get_connection() as lookups:
-        report = scan_database(conn, lookups, db, resolutions, policy.key(settings), log=context.log.info)
+    with resolved(workspace, settings, db) as (_, resolutions):
+        report = scan_database(workspace.address, db, resolutions, policy.key(settings), workers=settings.parallelism, log=context.log.info)
     context.log.info(f"{db}: {report.total} leak findings over {report.scanned_columns} columns")
     return AssetCheckResult(
         passed=report.total == 0,
@@ -64,6 +64,7 @@ def zero_pii_leaks(context: AssetCheckExecutionContext, workspace: MySQLResource
             "values_tokenized": report.scanned_values,
             "scrubbed_tables_without_row_identity": report.tables_without_row_identity,
             "seconds": round(time.monotonic() - start, 2),
+            "workers": settings.parallelism,
         },
     )
 

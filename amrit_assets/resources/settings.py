@@ -6,6 +6,8 @@ the assets and checks call; the servers' side knows no policy.
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 from dagster import ConfigurableResource
@@ -30,6 +32,22 @@ def retention_hours(value: str | float | None) -> float:
     return hours
 
 
+PARALLELISM_ENV = "AMRIT_PARALLELISM"
+
+
+def parallelism(value: str | int | None) -> int:
+    """How many tables a step works on at once; unset: the machine's cores."""
+    if value is None or str(value).strip() == "":
+        return max(1, os.cpu_count() or 1)
+    try:
+        n = int(value)
+    except ValueError:
+        raise ValueError(f"{PARALLELISM_ENV}={value!r} is not a whole number of workers (e.g. 4; unset = the machine's cores)") from None
+    if n < 1:
+        raise ValueError(f"{PARALLELISM_ENV}={value!r} must be 1 or more workers")
+    return n
+
+
 class RefreshSettings(ConfigurableResource):
     """``anon_key`` is bound to ``EnvVar("AMRIT_ANON_KEY")``: never in code, config files or metadata."""
 
@@ -38,6 +56,7 @@ class RefreshSettings(ConfigurableResource):
     anon_key: str = ""
     uat_credential: str = ""
     raw_dump_retention_hours: float = DEFAULT_RAW_RETENTION_HOURS
+    parallelism: int = 1  # AMRIT_PARALLELISM: tables a step works on at once
 
     def dump_path(self, kind: str, db: str) -> Path:
         return Path(self.data_dir).resolve() / kind / f"{db}.sql"

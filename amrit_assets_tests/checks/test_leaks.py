@@ -27,7 +27,7 @@ def test_own_original_benregid_is_found_even_when_every_original_is_also_a_remap
     rs = [Resolution(Column(db, "t", c, t, key=k), s, {}, rule) for c, t, s, k in cols]
     old = list(range(1_000_001, 1_000_011))
     new = old[1:] + old[:1]  # every original is also some beneficiary's remapped id: dense ids
-    conn, lookup = connect(server), connect(server)
+    conn = connect(server)
     with conn.cursor() as cur:
         _fresh_workspace(cur, db)
         cur.execute(f"CREATE TABLE {db}.t (id BIGINT PRIMARY KEY, BenRegID BIGINT, Payload TEXT, Ref VARCHAR(40), RefNo INT)")
@@ -42,8 +42,8 @@ def test_own_original_benregid_is_found_even_when_every_original_is_also_a_remap
         cur.execute(f"UPDATE {db}.t SET Ref = %s WHERE id = 1", (f"ben reg id: {old[1]}",))
         cur.execute(f"UPDATE {db}.t SET RefNo = %s WHERE id = 2", (old[2],))  # an unlabelled number: a PIN code looks the same
         cur.execute(f"UPDATE {db}.t SET Ref = %s WHERE id = 3", (f"regID {old[5]}",))  # another beneficiary's original: judged by value only
-    report = scan_database(conn, lookup, db, rs, key)
-    conn.close(), lookup.close()
+    conn.close()
+    report = scan_database(server, db, rs, key)
     assert report.findings == {("t.Payload", "benregid"): 1, ("t.Ref", "benregid"): 1}
 
 
@@ -67,7 +67,7 @@ def test_a_payloads_real_name_of_its_own_beneficiary_is_found_even_with_pool_wor
                         ("FirstName", "varchar(50)", "name", {"part": "first"}, ""), ("LastName", "varchar(50)", "name", {"part": "last"}, "")])
     rs += res("calls", [("id", "bigint(20)", "keep", {}, "PRI"), ("BenRegID", "bigint(20)", "benregid", {}, ""),
                         ("ChangeLog", "text", "scrub_json", {}, "")])
-    conn, lookup = connect(server), connect(server)
+    conn = connect(server)
     with conn.cursor() as cur:
         _fresh_workspace(cur, db)
         for stmt in ("INSERT INTO amrit_anon.pool_first_name VALUES (0, 'Asha', ''), (1, 'Ravi', '')",
@@ -86,6 +86,8 @@ def test_a_payloads_real_name_of_its_own_beneficiary_is_found_even_with_pool_wor
         cur.execute(f"UPDATE {db}.calls SET BenRegID = BenRegID + 2000000")
         cur.execute(f"UPDATE {db}.calls SET ChangeLog = '{{\"firstName\":\" ASHA \",\"lastName\":\"rao\",\"k\":[1]}}' WHERE id = 1")
         cur.execute(f"UPDATE {db}.calls SET ChangeLog = '{{\"firstName\":\"Asha\",\"lastName\":\"Rao\"}}' WHERE id = 2")  # call 2: another pool pair
-    report = scan_database(conn, lookup, db, rs, key)
-    conn.close(), lookup.close()
+    conn.close()
+    report = scan_database(server, db, rs, key)
     assert report.findings == {("calls.ChangeLog", "full_name"): 1}
+    parallel = scan_database(server, db, rs, key, workers=2, pool_min_bytes=0)  # tables on two processes: the same report
+    assert (parallel.findings, parallel.scanned_values, parallel.scanned_columns) == (report.findings, report.scanned_values, report.scanned_columns)

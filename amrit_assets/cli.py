@@ -59,10 +59,9 @@ def _demo(beneficiaries: int, seed: int, data_dir: Path, ui: bool, port: int, ve
         with DagsterInstance.get() as instance:
             report = run_refresh(instance, build_resources(), progress=_say, verbose=verbose)
         total = time.monotonic() - start
-        print("\nrefresh done. seconds per stage (all databases):")
-        for step, seconds in sorted(report.stage_seconds.items(), key=lambda kv: -kv[1]):
-            print(f"  {step:20s} {seconds:8.1f}")
-        print(f"  {'setup+generate':20s} {setup:8.1f}\n  {'total':20s} {total:8.1f}")
+        print("\nrefresh done.", end=" ")
+        _print_seconds(report.stage_seconds)
+        print(f"  {'setup+generate':40s} {setup:8.1f}\n  {'total':40s} {total:8.1f}")
         print(f"peak memory: python {_peak_mb(resource.RUSAGE_SELF):.0f} MB")
         uat = demo.servers["uat"]
         print(f"\nUAT server: mysql --socket={uat.unix_socket} -uroot   (or 127.0.0.1:{uat.port})")
@@ -148,9 +147,12 @@ def _print_runs(instance, run_ids: list[str]) -> None:
 
 
 def _print_seconds(stage_seconds: dict[str, float]) -> None:
-    print("seconds per stage:")
+    """Seconds per step (all databases), with each step's share of the refresh's wall time."""
+    print("seconds per stage (all databases), share of the refresh:")
+    wall = stage_seconds.get("wall") or 0.0
     for step, seconds in sorted(stage_seconds.items(), key=lambda kv: -kv[1]):
-        print(f"  {step:40s} {seconds:8.1f}")
+        share = f"{100 * seconds / wall:5.1f}%" if wall and step != "wall" else ""
+        print(f"  {step:40s} {seconds:8.1f} {share}".rstrip())
 
 
 def _audit_files(instance, run_id: str) -> list[Path]:

@@ -26,6 +26,7 @@ from amrit_assets.flyway import Migration, list_migrations, parse_version
 from amrit_assets.partitions import DATABASES
 from amrit_assets.paths import SCHEMA_DIR
 from amrit_assets.resources.mysql import ServerAddress, client_defaults_file, connect
+from amrit_assets.resources.portable import is_mariadb_version
 
 # The carried DDL is AMRIT-DB at commit 368e374, where each database's last migration is the version
 # here; the demo records it as Flyway does a baseline at that version (``flyway baseline``).
@@ -131,7 +132,7 @@ def _server_facts(addr: ServerAddress) -> tuple[bool, set[str]]:
             " cases (i_BeneficiaryDetails, i_beneficiarydetails): start the server with lower_case_table_names=1"
             " (a start option; MySQL 8 takes it only when the data directory is initialized)"
         )
-    return "mariadb" in str(version).lower(), schemas
+    return is_mariadb_version(version), schemas
 
 
 def _applied_versions(addr: ServerAddress, db: str) -> set[tuple[int, ...]]:

@@ -459,11 +459,16 @@ def pending_lock(conn: pymysql.Connection, timeout: int = 300) -> Iterator[None]
             cur.execute("SELECT RELEASE_LOCK(%s)", (_LOCK,))
 
 
+def is_mariadb_version(version: object) -> bool:
+    """Whether ``SELECT VERSION()`` came from MariaDB (``10.11.19-MariaDB-...``), else MySQL."""
+    return "mariadb" in str(version).lower()
+
+
 def is_mariadb(conn: pymysql.Connection) -> bool:
     """Whether the server is MariaDB (else MySQL): its dialect decides what a dump must be rewritten to."""
     with conn.cursor() as cur:
         cur.execute("SELECT VERSION()")
-        return "mariadb" in str(cur.fetchone()[0]).lower()
+        return is_mariadb_version(cur.fetchone()[0])
 
 
 def is_mariadb_client(binary: str) -> bool:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from amrit_assets.resources.mysql import ServerAddress, connect
+from amrit_assets.resources.portable import is_mariadb_version
 from amrit_assets.resources.refresh_lock import step_lock
 
 ALLOW_ENV = "AMRIT_ALLOW_PRODUCTION_LIKE_TARGET"
@@ -59,7 +60,7 @@ def identify(role: str, addr: ServerAddress) -> ServerIdentity:
             cur.execute(IDENTITY_SQL)
             server_id, hostname, port, datadir, version = cur.fetchone()
             uuid = ""
-            if "mariadb" not in str(version).lower():
+            if not is_mariadb_version(version):
                 cur.execute("SELECT @@server_uuid")
                 uuid = str(cur.fetchone()[0] or "")
     finally:

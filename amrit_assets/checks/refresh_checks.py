@@ -13,7 +13,7 @@ from amrit_assets import policy
 from amrit_assets.catalog.model import Resolution
 from amrit_assets.common.resolve import resolve_live
 from amrit_assets.checks.integrity import bijection_violations, new_orphans, row_count_changes, unique_violations
-from amrit_assets.checks.leaks import scan_database
+from amrit_assets.checks.leaks import LeakReport, scan_database
 from amrit_assets.partitions import database_partitions
 from amrit_assets.resources.inspect import row_counts
 from amrit_assets.resources.mysql import MySQLResource
@@ -60,6 +60,7 @@ def zero_pii_leaks(context: AssetCheckExecutionContext, workspace: MySQLResource
             "findings": report.total,
             "findings_per_category": _json({cat: sum(cols.values()) for cat, cols in report.by_category().items()}),
             "findings_per_column": _json({f"{where} ({cat})": n for cat, cols in report.by_category().items() for where, n in cols.items()}),
+            "problems": leak_problems(report),
             "columns_scanned": report.scanned_columns,
             "values_tokenized": report.scanned_values,
             "scrubbed_tables_without_row_identity": report.tables_without_row_identity,
@@ -67,6 +68,14 @@ def zero_pii_leaks(context: AssetCheckExecutionContext, workspace: MySQLResource
             "workers": settings.parallelism,
         },
     )
+
+
+def leak_problems(report: LeakReport, most: int = 5) -> str:
+    """The failure's sentence: the columns with the most findings (names and counts, never a value)."""
+    top = sorted(report.findings.items(), key=lambda kv: (-kv[1], kv[0]))
+    text = "; ".join(f"{n} {cat} in {where}" for (where, cat), n in top[:most])
+    more = f"; and {len(top) - most} more columns (findings_per_column)" if len(top) > most else ""
+    return (text + more) or "none"
 
 
 @asset_check(

@@ -257,6 +257,8 @@ def test_every_planted_form_is_named_by_column_and_category(planted):
     assert not missing, f"planted leaks not found exactly once: {missing}"
     for where, cat in (p["bare"], p["rare"]):
         assert found.get(f"{where} ({cat})", 0) >= 1, (where, cat)
+    # the failure's sentence (shown by the CLI and the UI) names the top columns with counts
+    assert meta["problems"].count(" in ") == 5 and "more columns (findings_per_column)" in meta["problems"]
 
 
 def test_coincidences_are_not_leaks(planted):

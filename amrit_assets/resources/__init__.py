@@ -8,7 +8,7 @@ from dagster import EnvVar
 from amrit_assets.common.keys import AnonKeyError, check_key
 
 from amrit_assets.resources.mysql import MySQLResource, ServerAddress
-from amrit_assets.resources.settings import RETENTION_ENV, RefreshSettings, retention_hours
+from amrit_assets.resources.settings import PARALLELISM_ENV, RETENTION_ENV, RefreshSettings, parallelism, retention_hours
 
 # Server role (names the AMRIT_<ROLE>_* variables) -> resource key the assets ask for.
 ROLES = {"source": "source", "workspace": "workspace", "uat": "uat_server"}
@@ -79,6 +79,7 @@ def build_resources() -> dict:
             anon_key=EnvVar("AMRIT_ANON_KEY") if "AMRIT_ANON_KEY" in os.environ else "",  # unset: key() says so plainly
             uat_credential=os.getenv("AMRIT_UAT_CREDENTIAL", ""),
             raw_dump_retention_hours=retention_hours(os.getenv(RETENTION_ENV)),
+            parallelism=parallelism(os.getenv(PARALLELISM_ENV)),
             **({"catalog_path": os.environ["AMRIT_CATALOG"]} if os.getenv("AMRIT_CATALOG") else {}),
         ),
     }

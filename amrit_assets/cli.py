@@ -440,7 +440,7 @@ def lineage(databases: tuple[list[str], ...], as_json: bool, no_verify_files: bo
     return lineage_module.print_lineage(chosen or DATABASES, as_json, verify_files=not no_verify_files)
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--sizes", type=_Sizes(), default="10000,100000", show_default=True, metavar="N,...", help="rows in the big PII tables, comma-separated")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="also write the report as JSON here")
@@ -449,11 +449,28 @@ def lineage(databases: tuple[list[str], ...], as_json: bool, no_verify_files: bo
 @click.option("--buffer-pool", envvar="AMRIT_BENCH_BUFFER_POOL", default="4G", show_default=True, show_envvar=True,
               help="InnoDB buffer pool of the throwaway server; the default holds the 100k data set")
 @click.option("--top", type=int, default=10, show_default=True, help="tables listed per size")
-def bench(sizes: list[int], seed: int, json_path: Path | None, base_max: int, buffer_pool: str, top: int) -> int:
-    """The anonymization benchmark: rows/s per phase, and anonymize vs a bare keyed UPDATE, in one run."""
+@click.pass_context
+def bench(ctx: click.Context, sizes: list[int], seed: int, json_path: Path | None, base_max: int, buffer_pool: str, top: int) -> int | None:
+    """The anonymization benchmark: rows/s per phase, and anonymize vs a bare keyed UPDATE, in one run
+    (``bench refresh``: the whole refresh against its I/O floor)."""
+    if ctx.invoked_subcommand:
+        return None
     from amrit_assets.bench import measure
 
     return measure(sizes, seed, base_max, buffer_pool, top, json_path)
+
+
+@bench.command("refresh")
+@click.option("--sizes", type=_Sizes(), default="10000,100000", show_default=True, metavar="N,...", help="beneficiaries generated, comma-separated")
+@click.option("--workers", type=_Sizes(), default=f"1,{max(1, os.cpu_count() or 1)}", show_default=True, metavar="N,...",
+              help="AMRIT_PARALLELISM values to run the refresh with, comma-separated")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="also write the measurements as JSON here")
+def bench_refresh(sizes: list[int], workers: list[int], seed: int, json_path: Path | None) -> int:
+    """The whole refresh (every job the UI runs) per size and worker count, against its I/O floor on the same servers."""
+    from amrit_assets.bench import measure_refresh
+
+    return measure_refresh(sizes, workers, seed, json_path)
 
 
 @cli.command()

@@ -25,6 +25,7 @@ from amrit_assets.progress import Progress
 
 BATCH = 2000
 TEXT_STRATEGIES = ("scrub_text", "scrub_json")
+TEXT_COUNTS = ("text_columns", "text_rows_read", "text_values_changed", "json_invalid")  # metadata, summed over tables
 _JSON_SHORT = re.compile(r'"([^"\\]{1,40})"|:\s*(-?\d+)')
 
 
@@ -82,34 +83,47 @@ def scrub_database(conn, db: str, resolutions: Iterable, key: bytes, keep_timest
     """Scrub every free-text/JSON column of ``db`` in place; returns counts (never values) for metadata.
     ``progress`` counts one per table (``text_columns``)."""
     d = load_dictionary(conn)
-    resolutions = list(resolutions)
-    tables = text_columns(db, resolutions)
-    by_table: dict[str, list] = defaultdict(list)
-    for r in resolutions:
-        if r.column.db == db and not r.column.is_view:
-            by_table[r.column.table].append(r)
-    stats = {"text_columns": 0, "text_rows_read": 0, "text_values_changed": 0, "json_invalid": 0}
+    by_table = table_resolutions(db, resolutions)
+    stats = dict.fromkeys(TEXT_COUNTS, 0)
     start = time.monotonic()
     with conn.cursor() as cur:
-        for table, res in tables.items():
-            cols = [ColumnScrub(r.column.column, "blob" in r.column.column_type.lower() or "binary" in r.column.column_type.lower(),
-                                _json(key, d, r.params) if r.strategy == "scrub_json" else None) for r in res]
-            stats["text_columns"] += len(cols)
-            keep = [c for c in (keep_timestamps or {}).get(table, ()) if c not in {x.column for x in cols}]
-            pk = [(r.column.column, r.column.column_type) for r in by_table[table] if r.column.key == "PRI"]
-            if len(pk) == 1:
-                names = [r.column.column for r in by_table[table] if r.strategy == "name"]
-                read, changed = _by_key(cur, db, table, pk[0], cols, names, d, keep, batch)
-            else:
-                read, changed = _by_value(cur, db, table, cols, d, keep, batch)
-            stats["text_rows_read"] += read
-            stats["text_values_changed"] += changed
-            stats["json_invalid"] += sum(c.json.invalid for c in cols if c.json)
+        for table in text_columns(db, resolutions):
+            for k, v in scrub_table(cur, db, table, by_table[table], key, d, keep_timestamps, batch).items():
+                stats[k] += v
             if progress:
                 progress.advance()
     stats["text_seconds"] = round(time.monotonic() - start, 2)
     stats["name_dictionary_tokens"] = len(d.names)
     return stats
+
+
+def table_resolutions(db: str, resolutions: Iterable) -> dict[str, list]:
+    """The resolutions of every column of ``db``'s tables (views left out), by table."""
+    out: dict[str, list] = defaultdict(list)
+    for r in resolutions:
+        if r.column.db == db and not r.column.is_view:
+            out[r.column.table].append(r)
+    return out
+
+
+def scrub_table(cur, db: str, table: str, mine: list, key: bytes, d: Dictionary,
+                keep_timestamps: dict[str, list[str]] | None = None, batch: int = BATCH) -> dict[str, int]:
+    """Scrub the free-text/JSON columns of one table in place, given its resolutions (``table_resolutions``);
+    it reads only that table and the maps, so tables are independent of each other."""
+    res = [r for r in mine if r.strategy in TEXT_STRATEGIES]
+    if not res:
+        return dict.fromkeys(TEXT_COUNTS, 0)
+    cols = [ColumnScrub(r.column.column, "blob" in r.column.column_type.lower() or "binary" in r.column.column_type.lower(),
+                        _json(key, d, r.params) if r.strategy == "scrub_json" else None) for r in res]
+    keep = [c for c in (keep_timestamps or {}).get(table, ()) if c not in {x.column for x in cols}]
+    pk = [(r.column.column, r.column.column_type) for r in mine if r.column.key == "PRI"]
+    if len(pk) == 1:
+        names = [r.column.column for r in mine if r.strategy == "name"]
+        read, changed = _by_key(cur, db, table, pk[0], cols, names, d, keep, batch)
+    else:
+        read, changed = _by_value(cur, db, table, cols, d, keep, batch)
+    return {"text_columns": len(cols), "text_rows_read": read, "text_values_changed": changed,
+            "json_invalid": sum(c.json.invalid for c in cols if c.json)}
 
 
 def _json(key: bytes, d: Dictionary, params: dict[str, str]) -> JsonScrubber:

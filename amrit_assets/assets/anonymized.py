@@ -1,4 +1,5 @@
-"""Stage 4: anonymize a staged database in place: the catalog compiled to one UPDATE per table."""
+"""Stage 4: anonymize a staged database in place: the catalog compiled to one UPDATE per table, tables on
+``AMRIT_PARALLELISM`` connections at once (``anonymize.execute``)."""
 
 import time
 
@@ -6,9 +7,9 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from amrit_assets import policy
 from amrit_assets.anonymize.compile import plan_database
-from amrit_assets.common.keys import fingerprint, set_session_keys
+from amrit_assets.common.keys import fingerprint
 from amrit_assets.common.resolve import resolve_live
-from amrit_assets.anonymize.textpass import scrub_database, text_columns
+from amrit_assets.anonymize.execute import anonymize_database, progress_total
 from amrit_assets.catalog.coverage import catalog_hash
 from amrit_assets.assets.state import mark_anonymized, require_original
 from amrit_assets.checks.guard import require_checks_passed, require_mapping_current
@@ -38,45 +39,35 @@ def anonymized(
         resolutions = resolve_live(conn, catalog, (db,))
         on_update = on_update_columns(conn, db)
         plans = plan_database(db, resolutions, on_update, unique_columns(conn, db))
-        with conn.cursor() as cur:
-            set_session_keys(cur, key, settings.uat_credential or None)
-        # a table counts once for its free text and once for its UPDATE
-        progress = Progress(context.log.info, db, "anonymize", len(text_columns(db, resolutions)) + sum(1 for p in plans if p.statements))
-        start = time.monotonic()
-        rows_changed = 0
-        tables_changed = 0
         strategy_columns: dict[str, int] = {}
-        with triggers_suspended(conn, db) as suspended, conn.cursor() as cur:
-            cur.execute("SET SESSION FOREIGN_KEY_CHECKS = 0")
-            # Free text and JSON first, by the name dictionary and the maps; the UPDATEs then read what it left.
-            text_stats = scrub_database(conn, db, resolutions, key, on_update, progress=progress)
-            for plan in plans:
-                for strategy in plan.columns.values():
-                    strategy_columns[strategy] = strategy_columns.get(strategy, 0) + 1
-                if not plan.statements:
-                    continue
-                cur.execute(f"SELECT 1 FROM `{db}`.`{plan.table}` LIMIT 1")
-                if cur.fetchone() is not None:
-                    rows_changed += cur.execute(plan.statements[0])
-                    for statement in plan.statements[1:]:
-                        cur.execute(statement)
-                    tables_changed += 1
-                progress.advance()
+        for plan in plans:
+            for strategy in plan.columns.values():
+                strategy_columns[strategy] = strategy_columns.get(strategy, 0) + 1
+        progress = Progress(context.log.info, db, "anonymize", progress_total(db, plans, resolutions))
+        start = time.monotonic()
+        with triggers_suspended(conn, db) as suspended:
+            # per table: free text and JSON first (name dictionary, maps), then the UPDATEs that read what it left
+            stats = anonymize_database(
+                conn, workspace.connect, db, plans, resolutions, key, uat_credential=settings.uat_credential or None,
+                on_update=on_update, workers=settings.workers(), progress=progress,
+            )
         mark_anonymized(conn, db, context.run.run_id)
     seconds = time.monotonic() - start
-    context.log.info(f"anonymized {db}: {tables_changed} tables, {rows_changed} rows changed in {seconds:.1f}s"
-                     f" (free text and JSON: {text_stats['text_rows_read']} rows in {text_stats['text_seconds']:.1f}s)")
+    text_stats = stats.text
+    context.log.info(f"anonymized {db}: {stats.tables_changed} tables, {stats.rows_changed} rows changed in {seconds:.1f}s"
+                     f" on {settings.workers()} connections (free text and JSON: {text_stats['text_rows_read']} rows)")
     return MaterializeResult(
         metadata={
             "database": db,
-            "tables_changed": tables_changed,
+            "tables_changed": stats.tables_changed,
             "triggers_suspended": suspended,
-            "rows_changed": rows_changed,
+            "rows_changed": stats.rows_changed,
             "columns_per_strategy": MetadataValue.json(dict(sorted(strategy_columns.items()))),
             "catalog": catalog.source,
             "catalog_sha256": catalog_hash(catalog),
             "key_fingerprint": fingerprint(key),
             **text_stats,
             "seconds": round(seconds, 2),
+            "workers": settings.workers(),
         }
     )

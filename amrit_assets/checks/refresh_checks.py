@@ -51,7 +51,7 @@ def zero_pii_leaks(context: AssetCheckExecutionContext, workspace: MySQLResource
     db = context.partition_key
     start = time.monotonic()
     with resolved(workspace, settings, db) as (_, resolutions):
-        report = scan_database(workspace.address, db, resolutions, policy.key(settings), workers=settings.parallelism, log=context.log.info)
+        report = scan_database(workspace.address, db, resolutions, policy.key(settings), workers=settings.workers(), log=context.log.info)
     context.log.info(f"{db}: {report.total} leak findings over {report.scanned_columns} columns")
     return AssetCheckResult(
         passed=report.total == 0,
@@ -65,7 +65,7 @@ def zero_pii_leaks(context: AssetCheckExecutionContext, workspace: MySQLResource
             "values_tokenized": report.scanned_values,
             "scrubbed_tables_without_row_identity": report.tables_without_row_identity,
             "seconds": round(time.monotonic() - start, 2),
-            "workers": settings.parallelism,
+            "workers": settings.workers(),
         },
     )
 

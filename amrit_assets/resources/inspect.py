@@ -13,6 +13,10 @@ ON_UPDATE_SQL = (
     "WHERE table_schema = %s AND LOWER(extra) LIKE '%%on update%%'"
 )
 
+TABLE_BYTES_SQL = (
+    "SELECT table_name, COALESCE(data_length, 0) + COALESCE(index_length, 0) FROM information_schema.tables"
+    " WHERE table_schema = %s AND table_type = 'BASE TABLE'"
+)
 UNIQUE_COLUMNS_SQL = "SELECT DISTINCT table_name, column_name FROM information_schema.statistics WHERE table_schema = %s AND non_unique = 0"
 
 
@@ -44,6 +48,13 @@ def row_counts(conn, db: str) -> dict[str, int]:
             cur.execute(f"SELECT COUNT(*) FROM `{db}`.`{table}`")
             counts[table] = cur.fetchone()[0]
     return counts
+
+
+def table_bytes(conn, db: str) -> dict[str, int]:
+    """The server's estimate of each base table's size (data + indexes): largest first balances parallel work."""
+    with conn.cursor() as cur:
+        cur.execute(TABLE_BYTES_SQL, (db,))
+        return {t: int(n) for t, n in cur.fetchall()}
 
 
 def on_update_columns(conn, db: str) -> dict[str, list[str]]:

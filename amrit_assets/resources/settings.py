@@ -7,7 +7,6 @@ the assets and checks call; the servers' side knows no policy.
 from __future__ import annotations
 
 import os
-
 from pathlib import Path
 
 from dagster import ConfigurableResource
@@ -36,16 +35,16 @@ PARALLELISM_ENV = "AMRIT_PARALLELISM"
 
 
 def parallelism(value: str | int | None) -> int:
-    """How many tables a step works on at once; unset: the machine's cores."""
+    """Connections a step may use at once on one server (per-table work); default: the machine's cores."""
     if value is None or str(value).strip() == "":
         return max(1, os.cpu_count() or 1)
     try:
-        n = int(value)
+        workers = int(str(value).strip())
     except ValueError:
-        raise ValueError(f"{PARALLELISM_ENV}={value!r} is not a whole number of workers (e.g. 4; unset = the machine's cores)") from None
-    if n < 1:
-        raise ValueError(f"{PARALLELISM_ENV}={value!r} must be 1 or more workers")
-    return n
+        raise ValueError(f"{PARALLELISM_ENV}={value!r} is not a whole number of connections (e.g. 4)") from None
+    if workers < 1:
+        raise ValueError(f"{PARALLELISM_ENV}={value!r} must be 1 or more")
+    return workers
 
 
 class RefreshSettings(ConfigurableResource):
@@ -56,7 +55,7 @@ class RefreshSettings(ConfigurableResource):
     anon_key: str = ""
     uat_credential: str = ""
     raw_dump_retention_hours: float = DEFAULT_RAW_RETENTION_HOURS
-    parallelism: int = 1  # AMRIT_PARALLELISM: tables a step works on at once
+    parallelism: int = 0  # 0: the machine's cores (``workers()``)
 
     def dump_path(self, kind: str, db: str) -> Path:
         return Path(self.data_dir).resolve() / kind / f"{db}.sql"
@@ -67,3 +66,7 @@ class RefreshSettings(ConfigurableResource):
 
     def raw_retention_hours(self) -> float:
         return retention_hours(self.raw_dump_retention_hours)
+
+    def workers(self) -> int:
+        """How many connections per-table work runs on (``AMRIT_PARALLELISM``, else the cores)."""
+        return parallelism(self.parallelism or None)

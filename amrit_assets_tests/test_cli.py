@@ -29,6 +29,7 @@ DOCUMENTED = {
     ("uat", "rollback"): {"--databases"},
     ("lineage",): {"--db", "--json", "--no-verify-files"},
     ("bench",): {"--sizes", "--seed", "--json", "--base-max", "--buffer-pool", "--top"},
+    ("bench", "refresh"): {"--sizes", "--workers", "--seed", "--json"},
     ("generate",): {"--beneficiaries", "--seed", "--explain", "--derive-kinds"},
     ("catalog", "check"): {"--catalog", "--host", "--port", "--user", "--socket", "--password-env"},
     ("catalog", "resolve"): {"--catalog", "--host", "--port", "--user", "--socket", "--password-env", "--from-ddl", "--write", "--out"},
@@ -36,11 +37,14 @@ DOCUMENTED = {
 
 
 def commands(group: click.Group = cli, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], click.Command]:
-    """Every leaf command of the tree by its path, e.g. ("catalog", "check")."""
+    """Every command of the tree that runs, by its path, e.g. ("catalog", "check"); a group that runs
+    without a subcommand (``bench``) is one too."""
     out: dict[tuple[str, ...], click.Command] = {}
     for name, command in group.commands.items():
         if isinstance(command, click.Group):
             out |= commands(command, (*path, name))
+            if command.invoke_without_command:
+                out[(*path, name)] = command
         else:
             out[(*path, name)] = command
     return out

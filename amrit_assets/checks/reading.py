@@ -1,0 +1,146 @@
+"""A cell as a person reads it, for the leak check: the writings that hide an identifier from a tokenizer.
+
+Written for the check alone (it imports nothing of the scrubber, DESIGN decision 6). ``reading`` returns
+the text a reader sees on screen or says aloud; the check takes its candidates from the text as written
+*and* from this reading, so a form found before is still found (nothing is loosened). What is undone:
+
+- HTML character references (``&#57;``, ``&#x39;``, ``&nbsp;``, ``&commat;``) and URL escapes (``%39``,
+  ``%40``), only where they stand for a letter, a digit, a space or one of ``@ . + - _``: markup
+  (``&lt;``, ``%3C``) stays as written;
+- compatibility forms (NFKC: full-width ``９８７``, ``＠``, ligatures, no-break and other spaces);
+- format characters, invisible in print (zero-width space/joiners, word joiner, BOM, soft hyphen: Unicode
+  category Cf) dropped, so ``98765<ZWSP>43210`` is one number and ``Ram<SHY>esh`` one word;
+- decimal digits of any script (Devanagari ``९८७``) as ASCII digits;
+- names glued in CamelCase (``RameshKumar``) as two words, a label glued to a number (``Mob9876543210``)
+  apart from it, a spaced dash between digits (``98765 - 43210``) and spaces around an ``@`` closed;
+- "at the rate (of)" / "attherate", the Indian way of saying "@", as "at" (the spelled e-mail form);
+- runs of two or more digit words (English, and Hindi as transliterated: "nine eight double seven",
+  "nau aath") as the digits they say.
+
+A JSON payload is read value by value (keys and structure untouched), so reading cannot turn a payload
+into non-JSON and change how its names are paired.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from urllib.parse import unquote
+
+_SAFE = frozenset(" @.+-_")
+
+
+def _visible(ch: str) -> bool:
+    """A character a reference may stand for: letters, digits, spaces, e-mail/phone punctuation, or an
+    invisible one (dropped below); never markup."""
+    return ch.isalnum() or ch in _SAFE or ch.isspace() or unicodedata.category(ch) == "Cf"
+
+
+_REF = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,8});?")
+_PCT = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def _ref(m: re.Match) -> str:
+    ref = m.group(0)
+    ch = html.unescape(ref if ref.endswith(";") else ref + ";")
+    return ch if len(ch) == 1 and _visible(ch) else ref
+
+
+def _pct(m: re.Match) -> str:
+    ch = unquote(m.group(0))
+    return ch if len(ch) == 1 and ch.isascii() and _visible(ch) else m.group(0)
+
+
+def _tables() -> dict[int, int | None]:
+    """Format characters dropped, decimal digits of every script mapped to ASCII (built once)."""
+    table: dict[int, int | None] = {}
+    for cp in (*range(0x80, 0x30000), *range(0xE0000, 0xE0080)):
+        ch = chr(cp)
+        cat = unicodedata.category(ch)
+        if cat == "Cf":
+            table[cp] = None
+        elif cat == "Nd":
+            table[cp] = ord("0") + unicodedata.decimal(ch)
+    return table
+
+
+_TABLE = _tables()
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
+_LABEL = re.compile(r"(?<![0-9A-Za-z])([A-Za-z]{2,8})(?=[0-9]{5})")
+_DASH = re.compile(r"(?<=[0-9]) +- +(?=[0-9])")
+_SPACED_AT = re.compile(r"(?<=[\w.])\s*@\s*(?=\w)")
+_AT_RATE = re.compile(r"\bat\s*the\s*rate(?:\s+of)?\b|\batthe?rate\b|\bat\s+rate\b", re.I)
+_DIGIT_WORDS = {
+    **dict.fromkeys(["zero", "shunya", "shoonya", "sunya"], "0"), **dict.fromkeys(["one", "ek"], "1"),
+    **dict.fromkeys(["two", "do"], "2"), **dict.fromkeys(["three", "teen"], "3"),
+    **dict.fromkeys(["four", "char", "chaar"], "4"), **dict.fromkeys(["five", "paanch", "panch"], "5"),
+    **dict.fromkeys(["six", "chhe", "chhah", "chheh"], "6"), **dict.fromkeys(["seven", "saat"], "7"),
+    **dict.fromkeys(["eight", "aath"], "8"), **dict.fromkeys(["nine", "nau", "nao"], "9"),
+}
+_WORD = "(?:" + "|".join(sorted(map(re.escape, _DIGIT_WORDS), key=len, reverse=True)) + ")"
+_SPOKEN = rf"(?:(?:double|triple)[\s-]+)?{_WORD}"
+_DIGIT_RUN = re.compile(rf"\b{_SPOKEN}(?:[\s,-]+{_SPOKEN})+\b", re.I)
+_GATE = re.compile(r"[^\x00-\x7f]|&|%[0-9A-Fa-f]{2}|[a-z][A-Z][a-z]|[A-Za-z][0-9]{5}|[0-9] +- +[0-9]|\s@|@\s|\bat\s*the\s*rate|\batthe?rate|\bat\s+rate\b|"
+                   rf"\b{_SPOKEN}[\s,-]+{_SPOKEN}\b", re.I)
+
+
+def _spoken(m: re.Match) -> str:
+    out = []
+    for part in re.split(r"[\s,-]+", m.group(0).lower()):
+        if part in ("double", "triple"):
+            out.append(part)
+        else:
+            d = _DIGIT_WORDS[part]
+            times = {"double": 2, "triple": 3}.get(out.pop() if out and out[-1] in ("double", "triple") else "", 1)
+            out.append(d * times)
+    return "".join(out)
+
+
+def read_plain(text: str) -> str:
+    """One string as read (see the module doc); unchanged when nothing in it is a hidden writing."""
+    if not _GATE.search(text):
+        return text
+    if "&" in text:
+        text = _REF.sub(_ref, text)
+    if "%" in text:
+        text = _PCT.sub(_pct, text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_TABLE)
+    text = _CAMEL.sub(" ", text)
+    text = _LABEL.sub(r"\1 ", text)
+    text = _DASH.sub("-", text)
+    if "@" in text:
+        text = _SPACED_AT.sub("@", text)
+    text = _AT_RATE.sub("at", text)
+    return _DIGIT_RUN.sub(_spoken, text)
+
+
+def reading(text: str) -> str:
+    """The text as read; a JSON payload value by value (returned re-serialized only when a value changed)."""
+    if not _GATE.search(text):
+        return text
+    if text.lstrip()[:1] in ("{", "["):
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            return read_plain(text)
+        changed = False
+
+        def walk(v):
+            nonlocal changed
+            if isinstance(v, str):
+                r = read_plain(v)
+                changed |= r != v
+                return r
+            if isinstance(v, dict):
+                return {k: walk(x) for k, x in v.items()}
+            if isinstance(v, list):
+                return [walk(x) for x in v]
+            return v
+
+        out = walk(doc)
+        return json.dumps(out, ensure_ascii=False) if changed else text
+    return read_plain(text)
+

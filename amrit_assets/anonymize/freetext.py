@@ -20,6 +20,11 @@ Rules, deliberately simple and documented:
   10 (or 11 with a trunk 0, or 12 written with a +91 / "91 " prefix) phone, 9+ other number; shorter runs that are an original BenRegID or
   BeneficiaryID (known from the id map) become ``[id]``. Placeholders hold no digit, so no new run
   appears.
+- Hidden writings: where a text holds one (an invisible character, a full-width or other-script form,
+  an HTML/URL escape of a letter or digit, a CamelCase pair of words, a label glued to a number, spoken
+  digits "nine eight ..."), what a reader sees of the scrubbed text (``as_shown``) is scrubbed again;
+  the text is rewritten as shown only when that second pass removed something, so a Hindi remark's
+  joiners and an entity of markup stay as written otherwise. "at the rate" is an "@".
 - JSON is parsed: per key a strategy (``JSON_KEYS``, extended per column by the catalog), the same
   keyed replacement the column strategies give (so a payload's ``beneficiaryRegID`` is the person's
   new id, its ``firstName`` the pseudonym of their FirstName column); any other string is free text.
@@ -30,8 +35,10 @@ Rules, deliberately simple and documented:
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
+import unicodedata
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -91,7 +98,7 @@ class Lookups:
 
 _TLD = r"(?:com|in|org|net|co|gov|edu|nic|info|io)"
 _EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.I)
-_AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+|\s*\(@\)\s*)"
+_AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at(?:\s*the)?\s*rate(?:\s+of)?\s+|\s+at\s+|\s*\(@\)\s*|\s*@\s*)"
 _DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
 _EMAIL_SPELLED = re.compile(rf"[\w.%+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.I)
 # A digit run: digits with up to two separators between groups, an optional +, ( before.
@@ -99,8 +106,70 @@ _DIGITS = re.compile(r"(?<![\w])\+?\(?\d(?:[ .\-/()]{0,2}\d)*\)?")
 
 
 def digit_runs(text: str) -> list[str]:
-    """The digits of every digit run, as ``scrub_identifiers`` sees them (to look ids up per batch)."""
-    return [re.sub(r"\D", "", m.group(0)) for m in _DIGITS.finditer(text)]
+    """The digits of every digit run, as ``scrub_identifiers`` sees them (to look ids up per batch),
+    in the text as written and as shown."""
+    shown = as_shown(text)
+    runs = [re.sub(r"\D", "", m.group(0)) for m in _DIGITS.finditer(text)]
+    return runs if shown == text else runs + [re.sub(r"\D", "", m.group(0)) for m in _DIGITS.finditer(shown)]
+
+
+# --- hidden writings: what a reader sees -------------------------------------------------------------
+
+_INVISIBLE = {cp: None for cp in (0xAD, 0x180E, 0xFEFF, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070))}
+_SHOWN_CHARS = frozenset("@.+-_ ")
+_ESCAPE = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|nbsp|commat|period|plus|hyphen|lowbar);?|%[0-9A-Fa-f]{2}")
+_SPOKEN_DIGITS = {"zero": "0", "shunya": "0", "one": "1", "ek": "1", "two": "2", "do": "2", "three": "3", "teen": "3",
+                  "four": "4", "char": "4", "chaar": "4", "five": "5", "paanch": "5", "panch": "5", "six": "6", "chhe": "6",
+                  "chhah": "6", "seven": "7", "saat": "7", "eight": "8", "aath": "8", "nine": "9", "nau": "9", "nao": "9"}
+_SPOKEN_ONE = r"(?:(?:double|triple)[\s-]+)?(?:" + "|".join(sorted(_SPOKEN_DIGITS, key=len, reverse=True)) + ")"
+_SPOKEN_RUN = re.compile(rf"\b{_SPOKEN_ONE}(?:[\s,-]+{_SPOKEN_ONE})+\b", re.I)
+_HIDDEN = re.compile(rf"[\u00a0\u00ad\u180e\u2000-\u200f\u2028-\u202f\u2060-\u206f\u3000\ufeff\uff00-\uffef\U0001d400-\U0001d7ff]|&(?:#|nbsp|commat|period|plus|hyphen|lowbar)|%[0-9A-Fa-f]{{2}}|[a-z][A-Z][a-z]|[A-Za-z]\d{{5}}|\d +- +\d|(?i:\b{_SPOKEN_ONE}[\s,-]+{_SPOKEN_ONE}\b)")
+
+
+def _unescape(m: re.Match) -> str:
+    s = m.group(0)
+    ch = bytes.fromhex(s[1:]).decode("latin-1") if s[0] == "%" else html.unescape(s if s.endswith(";") else s + ";")
+    keep = len(ch) == 1 and (ch.isalnum() or ch in _SHOWN_CHARS or ch == "\xa0" or ord(ch) in _INVISIBLE)
+    return ch if keep and (s[0] != "%" or ch.isascii()) else s  # never markup (&lt;, %3C)
+
+
+def _spoken(m: re.Match) -> str:
+    out, times = [], 1
+    for w in re.split(r"[\s,-]+", m.group(0).lower()):
+        if w in ("double", "triple"):
+            times = 2 if w == "double" else 3
+        else:
+            out.append(_SPOKEN_DIGITS[w] * times)
+            times = 1
+    return "".join(out)
+
+
+def as_shown(text: str) -> str:
+    """The text as a reader sees it: escapes of letters and digits decoded, NFKC (full width, no-break
+    spaces), invisible characters dropped, CamelCase and a label glued to a number apart, a spaced dash
+    between digits closed, spoken digits as digits. The same text when it holds none of these."""
+    if not _HIDDEN.search(text):
+        return text
+    if "&" in text or "%" in text:
+        text = _ESCAPE.sub(_unescape, text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    text = re.sub(r"(?<=[a-z])(?=[A-Z][a-z])", " ", text)
+    text = re.sub(r"(?<![^\W\d_])([A-Za-z]{2,8})(?=\d{5})", r"\1 ", text)
+    text = re.sub(r"(?<=\d) +- +(?=\d)", "-", text)
+    return _SPOKEN_RUN.sub(_spoken, text)
+
+
+def _scrubbed_as_shown(scrub, names, text: str) -> str:
+    """``scrub(text)``, unless the text hides a writing: then its names are removed as written (an
+    invisible character between two names is a word break to a tokenizer), what a reader sees of that
+    is scrubbed, and that is taken when it removed more than ``scrub(text)`` did (else the text keeps
+    its own characters)."""
+    base = scrub(text)
+    if not _HIDDEN.search(text):
+        return base
+    again = scrub(as_shown(names(text)))
+    return again if again != as_shown(base) else base
 
 
 def _digit_placeholder(run: str, ids: dict[int, tuple[str, int]]) -> str | None:
@@ -193,7 +262,8 @@ def _between(text: str, matches: list[re.Match], i: int) -> str:
 
 
 def scrub_free_text(text: str, d: Dictionary, lookups: Lookups | None = None) -> str:
-    return scrub_names(scrub_identifiers(text, (lookups or Lookups()).ids), d)
+    ids = (lookups or Lookups()).ids
+    return _scrubbed_as_shown(lambda t: scrub_names(scrub_identifiers(t, ids), d), lambda t: scrub_names(t, d), text)
 
 
 # --- keyed replacements, the same as the column strategies' SQL -----------------------------------
@@ -330,7 +400,7 @@ class JsonScrubber:
             repl = lk.values.get((strategy, s))
             if repl is not None:
                 return int(repl) if isinstance(v, int) and repl.isdigit() else repl
-            return None if not isinstance(v, str) else scrub_identifiers(s, lk.ids)
+            return None if not isinstance(v, str) else _scrubbed_as_shown(lambda t: scrub_identifiers(t, lk.ids), lambda t: t, s)
         if isinstance(v, str):
             return scrub_free_text(v, self.dictionary, lk)
         if isinstance(v, int) and _digit_placeholder(s, lk.ids) is not None:

@@ -82,8 +82,8 @@ _DIGIT_WORDS = {
 _WORD = "(?:" + "|".join(sorted(map(re.escape, _DIGIT_WORDS), key=len, reverse=True)) + ")"
 _SPOKEN = rf"(?:(?:double|triple)[\s-]+)?{_WORD}"
 _DIGIT_RUN = re.compile(rf"\b{_SPOKEN}(?:[\s,-]+{_SPOKEN})+\b", re.I)
-_GATE = re.compile(r"[^\x00-\x7f]|&|%[0-9A-Fa-f]{2}|[a-z][A-Z][a-z]|[A-Za-z][0-9]{5}|[0-9] +- +[0-9]|\s@|@\s|\bat\s*the\s*rate|\batthe?rate|\bat\s+rate\b|"
-                   rf"\b{_SPOKEN}[\s,-]+{_SPOKEN}\b", re.I)
+_GATE = re.compile(r"[^\x00-\x7f]|&|%[0-9A-Fa-f]{2}|[a-z][A-Z][a-z]|[A-Za-z][0-9]{5}|[0-9] +- +[0-9]|\s@|@\s|(?i:\bat\s*the\s*rate|\batthe?rate|\bat\s+rate\b)|"
+                   rf"(?i:\b{_SPOKEN}[\s,-]+{_SPOKEN}\b)")
 
 
 def _spoken(m: re.Match) -> str:

@@ -82,8 +82,16 @@ _DIGIT_WORDS = {
 _WORD = "(?:" + "|".join(sorted(map(re.escape, _DIGIT_WORDS), key=len, reverse=True)) + ")"
 _SPOKEN = rf"(?:(?:double|triple)[\s-]+)?{_WORD}"
 _DIGIT_RUN = re.compile(rf"\b{_SPOKEN}(?:[\s,-]+{_SPOKEN})+\b", re.I)
-_GATE = re.compile(r"[^\x00-\x7f]|&|%[0-9A-Fa-f]{2}|[a-z][A-Z][a-z]|[A-Za-z][0-9]{5}|[0-9] +- +[0-9]|\s@|@\s|(?i:\bat\s*the\s*rate|\batthe?rate|\bat\s+rate\b)|"
-                   rf"(?i:\b{_SPOKEN}[\s,-]+{_SPOKEN}\b)")
+_GATE = re.compile(r"[^\x00-\x7f]|&|%[0-9A-Fa-f]{2}|[a-z][A-Z][a-z]|[A-Za-z][0-9]{5}|[0-9] +- +[0-9]|\s@|@\s|(?i:\bat\s*the\s*rate|\batthe?rate|\bat\s+rate\b)")
+_SPOKEN_WORDS = frozenset(_DIGIT_WORDS) | {"double", "triple"}
+
+
+def _may_hide(text: str) -> bool:
+    """The cheap test first: a character or pattern above, else two digit words in a row (set lookups)."""
+    if _GATE.search(text):
+        return True
+    ws = text.lower().replace(",", " ").replace("-", " ").split()
+    return any(a in _SPOKEN_WORDS and b in _SPOKEN_WORDS for a, b in zip(ws, ws[1:]))
 
 
 def _spoken(m: re.Match) -> str:
@@ -100,7 +108,7 @@ def _spoken(m: re.Match) -> str:
 
 def read_plain(text: str) -> str:
     """One string as read (see the module doc); unchanged when nothing in it is a hidden writing."""
-    if not _GATE.search(text):
+    if not _may_hide(text):
         return text
     if "&" in text:
         text = _REF.sub(_ref, text)
@@ -119,7 +127,7 @@ def read_plain(text: str) -> str:
 
 def reading(text: str) -> str:
     """The text as read; a JSON payload value by value (returned re-serialized only when a value changed)."""
-    if not _GATE.search(text):
+    if not _may_hide(text):
         return text
     if text.lstrip()[:1] in ("{", "["):
         try:

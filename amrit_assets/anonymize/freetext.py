@@ -24,7 +24,8 @@ Rules, deliberately simple and documented:
   an HTML/URL escape of a letter or digit, a CamelCase pair of words, a label glued to a number, spoken
   digits "nine eight ..."), what a reader sees of the scrubbed text (``as_shown``) is scrubbed again;
   the text is rewritten as shown only when that second pass removed something, so a Hindi remark's
-  joiners and an entity of markup stay as written otherwise. "at the rate" is an "@".
+  joiners and an entity of markup stay as written otherwise. "at the rate" is an "@"; a webmail
+  address without its ending ("x@gmail", "x at gmail") is an e-mail.
 - JSON is parsed: per key a strategy (``JSON_KEYS``, extended per column by the catalog), the same
   keyed replacement the column strategies give (so a payload's ``beneficiaryRegID`` is the person's
   new id, its ``firstName`` the pseudonym of their FirstName column); any other string is free text.
@@ -101,6 +102,8 @@ _EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.I)
 _AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at(?:\s*the)?\s*rate(?:\s+of)?\s+|\s+at\s+|\s*\(@\)\s*|\s*@\s*)"
 _DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
 _EMAIL_SPELLED = re.compile(rf"[\w.%+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.I)
+# A webmail address written without its ending ("x@gmail", "x at gmail", "x@gmaildotcom"): ".com" is meant.
+_EMAIL_WEBMAIL = re.compile(rf"[\w.%+-]+(?:@|{_AT})(?:gmail|yahoo|ymail|rediffmail|hotmail|outlook)(?:dot(?:com|in))?\b", re.I)
 # A digit run: digits with up to two separators between groups, an optional +, ( before.
 _DIGITS = re.compile(r"(?<![\w])\+?\(?\d(?:[ .\-/()]{0,2}\d)*\)?")
 
@@ -116,6 +119,12 @@ def digit_runs(text: str) -> list[str]:
 # --- hidden writings: what a reader sees -------------------------------------------------------------
 
 _INVISIBLE = {cp: None for cp in (0xAD, 0x180E, 0xFEFF, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070))}
+# What a reader takes for Latin letters and a hyphen: Cyrillic/Greek lookalikes, every dash; diacritics
+# (combining, after NFKD) dropped. The micro sign's mu is no lookalike.
+_AS_LATIN = {**_INVISIBLE, **dict.fromkeys(range(0x300, 0x370)),
+             **{ord(a): b for a, b in zip("АВЕКМНОРСТХаеорсухіјѕԁһӏЅІЈΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαικνρτυ",
+                                          "ABEKMHOPCTXaeopcyxijsdhlSIJABEZHIKMNOPTYXoaikvptu")},
+             **dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63"), "-")}
 _SHOWN_CHARS = frozenset("@.+-_ ")
 _ESCAPE = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|nbsp|commat|period|plus|hyphen|lowbar);?|%[0-9A-Fa-f]{2}")
 _SPOKEN_DIGITS = {"zero": "0", "shunya": "0", "one": "1", "ek": "1", "two": "2", "do": "2", "three": "3", "teen": "3",
@@ -123,7 +132,7 @@ _SPOKEN_DIGITS = {"zero": "0", "shunya": "0", "one": "1", "ek": "1", "two": "2",
                   "chhah": "6", "seven": "7", "saat": "7", "eight": "8", "aath": "8", "nine": "9", "nau": "9", "nao": "9"}
 _SPOKEN_ONE = r"(?:(?:double|triple)[\s-]+)?(?:" + "|".join(sorted(_SPOKEN_DIGITS, key=len, reverse=True)) + ")"
 _SPOKEN_RUN = re.compile(rf"\b{_SPOKEN_ONE}(?:[\s,-]+{_SPOKEN_ONE})+\b", re.I)
-_HIDDEN = re.compile(rf"[\u00a0\u00ad\u180e\u2000-\u200f\u2028-\u202f\u2060-\u206f\u3000\ufeff\uff00-\uffef\U0001d400-\U0001d7ff]|&(?:#|nbsp|commat|period|plus|hyphen|lowbar)|%[0-9A-Fa-f]{{2}}|[a-z][A-Z][a-z]|[A-Za-z]\d{{5}}|\d +- +\d")
+_HIDDEN = re.compile(rf"[^\x00-\x7f\u0900-\u0dff]|&(?:#|nbsp|commat|period|plus|hyphen|lowbar)|%[0-9A-Fa-f]{{2}}|[a-z][A-Z][a-z]|[A-Za-z]\d{{5}}|\d +- +\d")
 _SPOKEN_WORDS = frozenset(_SPOKEN_DIGITS) | {"double", "triple"}
 
 
@@ -159,15 +168,16 @@ def _spoken(m: re.Match) -> str:
 
 
 def as_shown(text: str) -> str:
-    """The text as a reader sees it: escapes of letters and digits decoded, NFKC (full width, no-break
-    spaces), invisible characters dropped, CamelCase and a label glued to a number apart, a spaced dash
+    """The text as a reader sees it: escapes of letters and digits decoded, NFKD (full width, no-break
+    spaces, circled and superscript digits), invisible characters and Latin diacritics dropped,
+    Cyrillic/Greek lookalikes as Latin letters, every dash as "-", CamelCase and a label glued to a number apart, a spaced dash
     between digits closed, spoken digits as digits. The same text when it holds none of these."""
     if not _hides(text):
         return text
     if "&" in text or "%" in text:
         text = _ESCAPE.sub(_unescape, text)
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+        text = unicodedata.normalize("NFC", unicodedata.normalize("NFKD", text).translate(_AS_LATIN))
     text = re.sub(r"(?<=[a-z])(?=[A-Z][a-z])", " ", text)
     text = re.sub(r"(?<![^\W\d_])([A-Za-z]{2,8})(?=\d{5})", r"\1 ", text)
     text = re.sub(r"(?<=\d) +- +(?=\d)", "-", text)
@@ -209,6 +219,7 @@ def scrub_identifiers(text: str, ids: dict[int, tuple[str, int]] | None = None) 
     ids = ids or {}
     text = _EMAIL.sub(EMAIL, text)
     text = _EMAIL_SPELLED.sub(EMAIL, text)
+    text = _EMAIL_WEBMAIL.sub(EMAIL, text)
 
     def digits(m: re.Match) -> str:
         run = m.group(0)

@@ -7,7 +7,10 @@ the text a reader sees on screen or says aloud; the check takes its candidates f
 - HTML character references (``&#57;``, ``&#x39;``, ``&nbsp;``, ``&commat;``) and URL escapes (``%39``,
   ``%40``), only where they stand for a letter, a digit, a space or one of ``@ . + - _``: markup
   (``&lt;``, ``%3C``) stays as written;
-- compatibility forms (NFKC: full-width ``９８７``, ``＠``, ligatures, no-break and other spaces);
+- compatibility forms (NFKD: full-width ``９８７``, ``＠``, circled and superscript digits, ligatures,
+  no-break and other spaces), Latin diacritics dropped (``Ramésh``), Cyrillic/Greek lookalike letters
+  as Latin (``Kumοr``), every dash as ``-``;
+- a webmail address without its ending (``x@gmail``, ``x at gmail``, ``x@gmaildotcom``) as ``.com``;
 - format characters, invisible in print (zero-width space/joiners, word joiner, BOM, soft hyphen: Unicode
   category Cf) dropped, so ``98765<ZWSP>43210`` is one number and ``Ram<SHY>esh`` one word;
 - decimal digits of any script (Devanagari ``९८७``) as ASCII digits;
@@ -53,15 +56,23 @@ def _pct(m: re.Match) -> str:
     return ch if len(ch) == 1 and ch.isascii() and _visible(ch) else m.group(0)
 
 
+# Cyrillic and Greek letters drawn like Latin ones ("Kumοr" with an omicron); the micro sign's mu is not one.
+_LOOKALIKE = dict(zip("АВЕКМНОРСТХаеорсухіјѕԁһӏЅІЈΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαικνρτυ", "ABEKMHOPCTXaeopcyxijsdhlSIJABEZHIKMNOPTYXoaikvptu"))
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63"
+
+
 def _tables() -> dict[int, int | None]:
-    """Format characters dropped, decimal digits of every script mapped to ASCII (built once)."""
-    table: dict[int, int | None] = {}
+    """Format characters and Latin diacritics dropped, decimal digits of every script mapped to ASCII,
+    dashes to '-', lookalike letters to Latin (built once)."""
+    table: dict[int, int | None] = {ord(a): ord(b) for a, b in _LOOKALIKE.items()}
+    table |= {ord(c): ord("-") for c in _DASHES}
+    table |= dict.fromkeys(range(0x300, 0x370))  # combining diacritics (after NFD): "Ramésh" is read "Ramesh"
     for cp in (*range(0x80, 0x30000), *range(0xE0000, 0xE0080)):
         ch = chr(cp)
         cat = unicodedata.category(ch)
         if cat == "Cf":
             table[cp] = None
-        elif cat == "Nd":
+        elif cat == "Nd" and cp not in table:
             table[cp] = ord("0") + unicodedata.decimal(ch)
     return table
 
@@ -71,6 +82,9 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 _LABEL = re.compile(r"(?<![0-9A-Za-z])([A-Za-z]{2,8})(?=[0-9]{5})")
 _DASH = re.compile(r"(?<=[0-9]) +- +(?=[0-9])")
 _SPACED_AT = re.compile(r"(?<=[\w.])\s*@\s*(?=\w)")
+_WEBMAIL = "(?:gmail|yahoo|ymail|rediffmail|hotmail|outlook)"
+_MAIL_GLUED = re.compile(rf"\b({_WEBMAIL})dot(com|in)\b", re.I)  # "gmaildotcom"
+_MAIL_NO_TLD = re.compile(rf"((?:@|\bat\s+){_WEBMAIL})\b(?!\s*(?:\.|\(dot\)|\[dot\]|dot\b))", re.I)  # "x@gmail": .com meant
 _AT_RATE = re.compile(r"\bat\s*the\s*rate(?:\s+of)?\b|\batthe?rate\b|\bat\s+rate\b", re.I)
 _DIGIT_WORDS = {
     **dict.fromkeys(["zero", "shunya", "shoonya", "sunya"], "0"), **dict.fromkeys(["one", "ek"], "1"),
@@ -82,7 +96,7 @@ _DIGIT_WORDS = {
 _WORD = "(?:" + "|".join(sorted(map(re.escape, _DIGIT_WORDS), key=len, reverse=True)) + ")"
 _SPOKEN = rf"(?:(?:double|triple)[\s-]+)?{_WORD}"
 _DIGIT_RUN = re.compile(rf"\b{_SPOKEN}(?:[\s,-]+{_SPOKEN})+\b", re.I)
-_GATE = re.compile(r"[^\x00-\x7f]|&|%[0-9A-Fa-f]{2}|[a-z][A-Z][a-z]|[A-Za-z][0-9]{5}|[0-9] +- +[0-9]|\s@|@\s|(?i:\bat\s*the\s*rate|\batthe?rate|\bat\s+rate\b)")
+_GATE = re.compile(r"[^\x00-\x7f]|&|%[0-9A-Fa-f]{2}|[a-z][A-Z][a-z]|[A-Za-z][0-9]{5}|[0-9] +- +[0-9]|\s@|@\s|(?i:\bat\s*the\s*rate|\batthe?rate|\bat\s+rate\b|gmail|yahoo|ymail|rediffmail|hotmail|outlook)")
 _SPOKEN_WORDS = frozenset(_DIGIT_WORDS) | {"double", "triple"}
 
 
@@ -115,13 +129,14 @@ def read_plain(text: str) -> str:
     if "%" in text:
         text = _PCT.sub(_pct, text)
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_TABLE)
+        text = unicodedata.normalize("NFC", unicodedata.normalize("NFKD", text).translate(_TABLE))
     text = _CAMEL.sub(" ", text)
     text = _LABEL.sub(r"\1 ", text)
     text = _DASH.sub("-", text)
     if "@" in text:
         text = _SPACED_AT.sub("@", text)
     text = _AT_RATE.sub("at", text)
+    text = _MAIL_NO_TLD.sub(r"\1.com", _MAIL_GLUED.sub(r"\1.\2", text))
     return _DIGIT_RUN.sub(_spoken, text)
 
 

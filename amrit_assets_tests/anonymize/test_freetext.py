@@ -98,6 +98,7 @@ def _full_width(s: str) -> str:
     "".join(f"&#{ord(c)};" for c in "9876543210"), "".join(f"&#x{ord(c):x};" for c in "9876543210"), "98765&nbsp;43210",
     "".join(f"%{ord(c):02X}" for c in "9876543210"), "nine eight seven six five four three two one zero",
     "nau aath saat chhe paanch chaar teen do ek shunya", "double nine eight seven six five four three two one", "98765 - 43210",
+    "98765\u201343210", "98765\u221243210", "".join(chr(0x245F + int(c)) if c != "0" else "\u24ea" for c in "9876543210"),
 ])
 def test_a_mobile_hidden_from_the_tokenizer_becomes_phone(text):
     assert scrub_free_text(f"call {text} today", D) == "call [phone] today"
@@ -113,7 +114,7 @@ def test_a_mobile_glued_to_its_label_becomes_phone_and_an_aadhaar_with_invisible
 @pytest.mark.parametrize("text", [
     "rk1985\uff20gmail.com", _full_width("rk1985@gmail.com"), "rk1985&#64;gmail.com", "rk1985%40gmail.com",
     "rk1985 at the rate gmail.com", "rk1985 at the rate gmail dot com", "rk1985 attherate gmail.com", "rk1985 @ gmail.com",
-    "rk\u200b1985@gmail.com",
+    "rk\u200b1985@gmail.com", "rk1985@gmail", "rk1985 at gmail", "rk1985@gmaildotcom",
 ])
 def test_an_email_hidden_from_the_tokenizer_becomes_email(text):
     assert scrub_free_text(f"mail {text} today", D) == "mail [email] today"
@@ -121,6 +122,7 @@ def test_an_email_hidden_from_the_tokenizer_becomes_email(text):
 
 @pytest.mark.parametrize("text", [
     "RameshKumar", "Ram\u200besh Kum\u200bar", "Ram\u00adesh Kumar", "R&#97;mesh Kumar", _full_width("Ramesh") + " " + _full_width("Kumar"),
+    "R\u0430mesh Kum\u0430r", "R\u03b1mesh Kumar", "Rame\u0301sh Kumar", "Ram\u00e9sh K\u00fbmar",
 ])
 def test_a_name_hidden_from_the_tokenizer_goes(text):
     assert scrub_free_text(f"met {text} today", D) in ("met [name] today", "met [name] [name] today")  # found in one pass or two

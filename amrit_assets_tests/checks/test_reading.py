@@ -26,7 +26,8 @@ def _full_width(s: str) -> str:
     "call 98765&nbsp;43210", "call %39876543210", "call " + "".join(f"%{ord(c):02X}" for c in PHONE),
     "call nine eight seven six five four three two one zero", "call nine eight seven six five, four three two one zero",
     "call nau aath saat chhe paanch chaar teen do ek shunya", "call nine eight seven six 5 4 3 two one zero",
-    "Mob9876543210", "call 98765 - 43210",
+    "Mob9876543210", "call 98765 - 43210", "call 98765\u201343210", "call 98765\u221243210",
+    "call " + "".join(chr(0x245F + int(c)) if c != "0" else "\u24ea" for c in PHONE), "call 98765\u2074\u00b3\u00b2\u00b9\u2070",
 ])
 def test_a_mobile_hidden_from_the_tokenizer_is_read_as_one(text):
     assert f"phone:{PHONE}" not in digit_candidates(text.lower())  # the written text alone is blind to it
@@ -46,6 +47,7 @@ def test_an_aadhaar_with_invisible_characters_is_read_as_one(c):
     "mail rk1985" + "\uff20" + "gmail.com", "mail rk1985&#64;gmail.com", "mail rk1985%40gmail.com",
     "mail rk1985 at the rate gmail.com", "mail rk1985 at the rate gmail dot com", "mail rk1985 attherate gmail.com",
     "mail rk1985 @ gmail.com", _full_width("rk1985@gmail.com"), "mail rk\u200b1985@gmail.com",
+    "mail rk1985@gmail", "mail rk1985 at gmail today", "mail rk1985@gmaildotcom",
 ])
 def test_an_email_hidden_from_the_tokenizer_is_read_as_one(text):
     assert "email:rk1985@gmail.com" not in email_candidates(text.lower())
@@ -55,6 +57,7 @@ def test_an_email_hidden_from_the_tokenizer_is_read_as_one(text):
 @pytest.mark.parametrize("text", [
     "met RameshKumar today", "met Ram\u200besh Kum\u200bar", "met Ram\u00adesh Kumar", "met R&#97;mesh Kumar",
     "met " + _full_width("Ramesh") + " " + _full_width("Kumar"), "met Ramesh\u200bKumar",
+    "met R\u0430mesh Kum\u0430r", "met R\u03b1mesh Kum\u03b1r", "met Rame\u0301sh Kumar", "met Ram\u00e9sh K\u00fbmar",
 ])
 def test_a_name_hidden_from_the_tokenizer_is_read_as_words(text):
     assert "full:ramesh kumar" in name_pair_candidates(words(reading(text).lower()))

@@ -26,7 +26,8 @@ Rules, deliberately simple and documented:
   the text is rewritten as shown only when that second pass removed something, so a Hindi remark's
   joiners and an entity of markup stay as written otherwise. "at the rate" is an "@"; a webmail
   address without its ending ("x@gmail", "x at gmail") is an e-mail.
-- JSON is parsed: per key a strategy (``JSON_KEYS``, extended per column by the catalog), the same
+- JSON is parsed (a mobile split across consecutive phone-named fields, "mobile1": "98765",
+  "mobile2": "43210", is a phone in each): per key a strategy (``JSON_KEYS``, extended per column by the catalog), the same
   keyed replacement the column strategies give (so a payload's ``beneficiaryRegID`` is the person's
   new id, its ``firstName`` the pseudonym of their FirstName column); any other string is free text.
   The result is valid JSON with the same keys. Text that does not parse is scrubbed as free text
@@ -396,8 +397,11 @@ class JsonScrubber:
 
     def _walk(self, v, strategy: str | None, lk: Lookups):
         if isinstance(v, dict):
-            return {k: self._walk(x, self.keys.get(_norm_key(k), strategy if isinstance(x, (dict, list)) else None), lk)
-                    for k, x in v.items()}
+            out = {k: self._walk(x, self.keys.get(_norm_key(k), strategy if isinstance(x, (dict, list)) else None), lk)
+                   for k, x in v.items()}
+            for k in split_phone_keys(v):
+                out[k] = PHONE if isinstance(v[k], str) else None
+            return out
         if isinstance(v, list):
             return [self._walk(x, strategy, lk) for x in v]
         if v is None or isinstance(v, bool):
@@ -431,6 +435,33 @@ class JsonScrubber:
         if isinstance(v, int) and _digit_placeholder(s, lk.ids) is not None:
             return None  # a bare number that is an identifier under a key we do not know
         return v
+
+
+_PHONE_KEY = re.compile(r"phone|mobile|mob|contact|whatsapp|cell")
+
+
+def split_phone_keys(obj: dict) -> list[str]:
+    """The keys of a mobile split across consecutive fields of one object ("mobile1": "98765",
+    "mobile2": "43210"): phone-named keys holding 2-9 digits each, 10 digits together (11 with a
+    trunk 0, 12 with 91)."""
+    def part(k, x) -> str | None:
+        if isinstance(x, bool) or not isinstance(x, (str, int)) or not _PHONE_KEY.search(_norm_key(k)):
+            return None
+        d = re.sub(r"[\s-]", "", str(x))
+        return d if d.isdigit() and 2 <= len(d) <= 9 else None
+
+    out: list[str] = []
+    run: list[tuple[str, str]] = []
+    for k, x in [*obj.items(), ("", None)]:
+        d = part(k, x)
+        if d is not None:
+            run.append((k, d))
+            continue
+        joined = "".join(d for _, d in run)
+        if len(run) >= 2 and (len(joined) == 10 or (len(joined) == 11 and joined[0] == "0") or (len(joined) == 12 and joined[:2] == "91")):
+            out += [key for key, _ in run]
+        run = []
+    return out
 
 
 def _separators(text: str) -> tuple[str, str]:

@@ -21,7 +21,8 @@ the text a reader sees on screen or says aloud; the check takes its candidates f
   "nau aath") as the digits they say.
 
 A JSON payload is read value by value (keys and structure untouched), so reading cannot turn a payload
-into non-JSON and change how its names are paired.
+into non-JSON and change how its names are paired; a mobile split across consecutive phone-named fields
+(``"mobile1": "98765", "mobile2": "43210"``) is read as one number in the first of them.
 """
 
 from __future__ import annotations
@@ -140,9 +141,30 @@ def read_plain(text: str) -> str:
     return _DIGIT_RUN.sub(_spoken, text)
 
 
+_PHONE_NAMED = r'"[^"]*(?:phone|mobile|mob|contact|whatsapp|cell)[^"]*"\s*:\s*"?[0-9 -]{2,9}"?'
+_SPLIT_PHONE = re.compile(rf"{_PHONE_NAMED}\s*,\s*{_PHONE_NAMED}", re.I)
+
+
+def _joined_phones(obj: dict) -> dict:
+    """A mobile split across consecutive phone-named fields ("mob1": "98765", "mob2": "43210") read as
+    one number in the first field (10-12 digits together; each part 2-9 digits)."""
+    out, run = dict(obj), []
+    for k, x in [*obj.items(), (None, None)]:
+        digits = re.sub(r"[ -]", "", str(x)) if isinstance(x, (str, int)) and not isinstance(x, bool) else ""
+        named = k is not None and re.search(r"phone|mobile|mob|contact|whatsapp|cell", re.sub(r"[^a-z]", "", str(k).lower()))
+        if named and digits.isdigit() and 2 <= len(digits) <= 9:
+            run.append((k, digits))
+            continue
+        if len(run) >= 2 and 10 <= sum(len(d) for _, d in run) <= 12:
+            out[run[0][0]] = "".join(d for _, d in run)
+        run = []
+    return out
+
+
 def reading(text: str) -> str:
     """The text as read; a JSON payload value by value (returned re-serialized only when a value changed)."""
-    if not _may_hide(text):
+    split = text.lstrip()[:1] in ("{", "[") and _SPLIT_PHONE.search(text) is not None
+    if not split and not _may_hide(text):
         return text
     if text.lstrip()[:1] in ("{", "["):
         try:
@@ -158,6 +180,10 @@ def reading(text: str) -> str:
                 changed |= r != v
                 return r
             if isinstance(v, dict):
+                if split:
+                    joined = _joined_phones(v)
+                    changed |= joined != v
+                    v = joined
                 return {k: walk(x) for k, x in v.items()}
             if isinstance(v, list):
                 return [walk(x) for x in v]

@@ -135,6 +135,14 @@ def test_an_invisible_character_between_two_names_still_breaks_them_and_clean_te
     assert scrub_free_text("a &lt;b&gt; %3Cscript%3E, call &#57;876543210", D) == "a &lt;b&gt; %3Cscript%3E, call [phone]"
 
 
+def test_a_mobile_split_across_phone_named_fields_goes_numbers_elsewhere_stay():
+    s = JsonScrubber(KEY, D)
+    assert json.loads(s.scrub(json.dumps({"mob1": "98765", "mob2": "43210", "n": 3}), LK)) == {"mob1": "[phone]", "mob2": "[phone]", "n": 3}
+    assert json.loads(s.scrub(json.dumps([{"mobile1": 98765, "mobile2": 43210}]), LK)) == [{"mobile1": None, "mobile2": None}]
+    for doc in ({"pin": "845401", "year": "2023"}, {"mob1": "98765", "note": "x", "mob2": "43210"}, {"mobile": "98", "mobile2": "76"}):
+        assert json.loads(s.scrub(json.dumps(doc), LK)) == doc
+
+
 def test_a_hidden_mobile_under_a_phone_key_of_a_payload_goes():
     out = json.loads(JsonScrubber(KEY, D).scrub(json.dumps({"phoneNo": "98765\u200b43210", "note": "RameshKumar"}), LK))
     assert out == {"phoneNo": "[phone]", "note": "[name]"}

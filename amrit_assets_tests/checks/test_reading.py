@@ -76,3 +76,18 @@ def test_a_payload_is_read_value_by_value_and_stays_json():
     assert read == {"firstName": "Ramesh", "note": "call 9876543210", "n": 3}
     same = json.dumps({"firstName": "Ramesh"})
     assert reading(same) is same  # nothing to undo: the payload is not rewritten
+
+
+@pytest.mark.parametrize("doc", [
+    {"mob1": "98765", "mob2": "43210"}, [{"mobile1": 98765, "mobile2": 43210, "n": 1}],
+    {"p": {"contactNo": "987", "contactNo2": "6543", "contactNo3": "210"}},
+])
+def test_a_mobile_split_across_phone_named_fields_is_read_as_one(doc):
+    text = json.dumps(doc)
+    assert f"phone:{PHONE}" not in digit_candidates(text.lower())
+    assert f"phone:{PHONE}" in digit_candidates(reading(text).lower())
+
+
+def test_numbers_in_other_fields_or_apart_are_not_joined():
+    for doc in ({"pin": "845401", "year": "2023"}, {"mob1": "98765", "note": "x", "mob2": "43210"}, {"mobile": "98", "mobile2": "76"}):
+        assert reading(json.dumps(doc)) == json.dumps(doc)

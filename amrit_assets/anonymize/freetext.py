@@ -7,7 +7,8 @@ tokenized and each token looked up in a Python set (constant time per token, wha
 size), so no multi-token matcher is needed: a full name is a run of name tokens.
 
 Rules, deliberately simple and documented:
-- A token of 3+ letters found in the dictionary becomes ``[name]``; a run of such tokens one ``[name]``.
+- A token of 3+ letters found in the dictionary becomes ``[name]``; a run of such tokens one ``[name]``;
+  so does a word that is two name tokens glued ("rameshkumar"), neither a kept word.
   Tokens of 1-2 letters are never names here (initials like "K." or "Om" are too ambiguous; "Om Prakash"
   still loses "Prakash").
 - ``KEEP_WORDS`` (the domain's words, common English/Hindi words of remarks) and the kept place names
@@ -24,7 +25,8 @@ Rules, deliberately simple and documented:
   an HTML/URL escape of a letter or digit, a CamelCase pair of words, a label glued to a number, spoken
   digits "nine eight ..."), what a reader sees of the scrubbed text (``as_shown``) is scrubbed again;
   the text is rewritten as shown only when that second pass removed something, so a Hindi remark's
-  joiners and an entity of markup stay as written otherwise. "at the rate" is an "@"; a webmail
+  joiners and an entity of markup stay as written otherwise ("at the rate" is read "at", the spelled
+  "@"). A webmail
   address without its ending ("x@gmail", "x at gmail") is an e-mail.
 - JSON is parsed (a mobile split across consecutive phone-named fields, "mobile1": "98765",
   "mobile2": "43210", is a phone in each): per key a strategy (``JSON_KEYS``, extended per column by the catalog), the same
@@ -81,6 +83,7 @@ class Dictionary:
 
     names: frozenset[str]
     keep: frozenset[str] = KEEP_WORDS
+    glued: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)  # words seen: two names glued?
 
 
 @dataclass
@@ -99,12 +102,15 @@ class Lookups:
 # --- identifiers -----------------------------------------------------------------------------------
 
 _TLD = r"(?:com|in|org|net|co|gov|edu|nic|info|io)"
-_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.I)
-_AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at(?:\s*the)?\s*rate(?:\s+of)?\s+|\s+at\s+|\s*\(@\)\s*|\s*@\s*)"
+# Each e-mail pattern starts at the start of its local part (the lookbehind): the same matches as
+# without it (leftmost wins either way), without retrying from every character of every word.
+_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.I)
+_AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+|\s*\(@\)\s*)"
 _DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
-_EMAIL_SPELLED = re.compile(rf"[\w.%+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.I)
+_EMAIL_SPELLED = re.compile(rf"(?<![\w.%+-])[\w.%+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.I)
 # A webmail address written without its ending ("x@gmail", "x at gmail", "x@gmaildotcom"): ".com" is meant.
-_EMAIL_WEBMAIL = re.compile(rf"[\w.%+-]+(?:@|{_AT})(?:gmail|yahoo|ymail|rediffmail|hotmail|outlook)(?:dot(?:com|in))?\b", re.I)
+_WEBMAILS = ("gmail", "yahoo", "ymail", "rediffmail", "hotmail", "outlook")
+_EMAIL_WEBMAIL = re.compile(rf"(?<![\w.%+-])[\w.%+-]+(?:@|{_AT})(?:{'|'.join(_WEBMAILS)})(?:dot(?:com|in))?\b", re.I)
 # A digit run: digits with up to two separators between groups, an optional +, ( before.
 _DIGITS = re.compile(r"(?<![\w])\+?\(?\d(?:[ .\-/()]{0,2}\d)*\)?")
 
@@ -134,6 +140,7 @@ _SPOKEN_DIGITS = {"zero": "0", "shunya": "0", "one": "1", "ek": "1", "two": "2",
 _SPOKEN_ONE = r"(?:(?:double|triple)[\s-]+)?(?:" + "|".join(sorted(_SPOKEN_DIGITS, key=len, reverse=True)) + ")"
 _SPOKEN_RUN = re.compile(rf"\b{_SPOKEN_ONE}(?:[\s,-]+{_SPOKEN_ONE})+\b", re.I)
 _HIDDEN = re.compile(rf"[^\x00-\x7f\u0900-\u0dff]|&(?:#|nbsp|commat|period|plus|hyphen|lowbar)|%[0-9A-Fa-f]{{2}}|[a-z][A-Z][a-z]|[A-Za-z]\d{{5}}|\d +- +\d")
+_AT_RATE = re.compile(r"\bat\s*the\s*rate(?:\s+of)?\b|\batthe?rate\b|\bat\s+rate(?:\s+of)?\b", re.I)  # the Indian "@"
 _SPOKEN_WORDS = frozenset(_SPOKEN_DIGITS) | {"double", "triple"}
 
 
@@ -141,8 +148,11 @@ def _hides(text: str) -> bool:
     """Whether the text may hide a writing (two digit words in a row: a set lookup per word, cheaper than a regex)."""
     if _HIDDEN.search(text):
         return True
+    low = text.lower()
+    if "rate" in low or " @" in low or "@ " in low:  # "at the rate", a spaced "@"
+        return True
     prev = False
-    for w in text.lower().replace(",", " ").replace("-", " ").split():
+    for w in low.replace(",", " ").replace("-", " ").split():
         cur = w in _SPOKEN_WORDS
         if cur and prev:
             return True
@@ -172,7 +182,7 @@ def as_shown(text: str) -> str:
     """The text as a reader sees it: escapes of letters and digits decoded, NFKD (full width, no-break
     spaces, circled and superscript digits), invisible characters and Latin diacritics dropped,
     Cyrillic/Greek lookalikes as Latin letters, every dash as "-", CamelCase and a label glued to a number apart, a spaced dash
-    between digits closed, spoken digits as digits. The same text when it holds none of these."""
+    between digits and a spaced "@" closed, "at the rate" as "at", spoken digits as digits. The same text when it holds none of these."""
     if not _hides(text):
         return text
     if "&" in text or "%" in text:
@@ -182,6 +192,8 @@ def as_shown(text: str) -> str:
     text = re.sub(r"(?<=[a-z])(?=[A-Z][a-z])", " ", text)
     text = re.sub(r"(?<![^\W\d_])([A-Za-z]{2,8})(?=\d{5})", r"\1 ", text)
     text = re.sub(r"(?<=\d) +- +(?=\d)", "-", text)
+    text = _AT_RATE.sub("at", text)
+    text = re.sub(r"(?<=[\w.])\s*@\s*(?=\w)", "@", text)
     return _SPOKEN_RUN.sub(_spoken, text)
 
 
@@ -220,7 +232,9 @@ def scrub_identifiers(text: str, ids: dict[int, tuple[str, int]] | None = None) 
     ids = ids or {}
     text = _EMAIL.sub(EMAIL, text)
     text = _EMAIL_SPELLED.sub(EMAIL, text)
-    text = _EMAIL_WEBMAIL.sub(EMAIL, text)
+    low = text.lower()
+    if any(w in low for w in _WEBMAILS):  # the pattern is costly; the names are cheap to look for
+        text = _EMAIL_WEBMAIL.sub(EMAIL, text)
 
     def digits(m: re.Match) -> str:
         run = m.group(0)
@@ -253,7 +267,9 @@ def scrub_names(text: str, d: Dictionary) -> str:
     for m in matches:
         w = m.group(0)
         low = w.lower()
-        if len(low) < 3 or low not in d.names or (w.isupper() and low in ACRONYMS):
+        if len(low) >= 6 and low not in d.names and _glued_name(low, d):
+            kinds.append("name")
+        elif len(low) < 3 or low not in d.names or (w.isupper() and low in ACRONYMS):
             kinds.append(None)
         else:
             kinds.append("maybe" if low in d.keep else "name")
@@ -281,6 +297,19 @@ def scrub_names(text: str, d: Dictionary) -> str:
         i = j + 1
     out.append(text[pos:])
     return "".join(out)
+
+
+def _glued_name(low: str, d: Dictionary) -> bool:
+    """Two name tokens written as one word ("rameshkumar"), neither a kept word; a kept or place word
+    itself ("shivnagar" is a village when the keep-list says so) never is."""
+    hit = d.glued.get(low)
+    if hit is None:
+        names, keep = d.names, d.keep
+        hit = low not in keep and any(
+            low[:i] in names and low[i:] in names and low[:i] not in keep and low[i:] not in keep for i in range(3, len(low) - 2))
+        if len(d.glued) < 200_000:  # remarks repeat their words; the cache stays bounded
+            d.glued[low] = hit
+    return hit
 
 
 def _between(text: str, matches: list[re.Match], i: int) -> str:

@@ -128,6 +128,11 @@ def test_a_name_hidden_from_the_tokenizer_goes(text):
     assert scrub_free_text(f"met {text} today", D) in ("met [name] today", "met [name] [name] today")  # found in one pass or two
 
 
+def test_two_names_glued_in_one_word_go_a_kept_word_glued_to_a_name_stays():
+    assert scrub_free_text("met rameshkumar and SitaSharma, sunitadevi called", D) == "met [name] and [name], [name] called"
+    assert scrub_free_text("informed ashayadav", D) == "informed ashayadav"  # asha is a kept word: not read as a name here
+
+
 def test_an_invisible_character_between_two_names_still_breaks_them_and_clean_text_keeps_its_characters():
     assert scrub_free_text("met ramesh\u200bkumar", D) == "met [name]\u200b[name]"
     hindi = "\u0930\u093e\u092e\u200d \u0915\u094b \u092c\u0941\u0916\u093e\u0930 &amp; WhatsApp"  # a joiner, an entity, CamelCase

@@ -21,15 +21,15 @@ Rules, deliberately simple and documented:
   10 (or 11 with a trunk 0, or 12 written with a +91 / "91 " prefix) phone, 9+ other number; shorter runs that are an original BenRegID or
   BeneficiaryID (known from the id map) become ``[id]``. Placeholders hold no digit, so no new run
   appears.
-- Hidden writings: where a text holds one (an invisible character, a full-width or other-script form,
-  an HTML/URL escape of a letter or digit, a CamelCase pair of words, a label glued to a number, spoken
-  digits "nine eight ..."), what a reader sees of the scrubbed text (``as_shown``) is scrubbed again;
-  the text is rewritten as shown only when that second pass removed something, so a Hindi remark's
-  joiners and an entity of markup stay as written otherwise ("at the rate" is read "at", the spelled
-  "@"). A webmail
-  address without its ending ("x@gmail", "x at gmail") is an e-mail.
+- Hidden writings: where a text holds one (an invisible character, a full-width, lookalike or accented
+  form, an HTML/URL escape of a letter or digit, a CamelCase pair of words, a label glued to a number,
+  "at the rate" for "@", spoken digits "nine eight ..."), what a reader sees (``as_shown``) is scrubbed
+  too; the text is rewritten as shown only when that removed more, so a Hindi remark's joiners and an
+  entity of markup stay as written otherwise. A webmail address without its ending ("x@gmail",
+  "x at gmail") is an e-mail.
 - JSON is parsed (a mobile split across consecutive phone-named fields, "mobile1": "98765",
-  "mobile2": "43210", is a phone in each): per key a strategy (``JSON_KEYS``, extended per column by the catalog), the same
+  "mobile2": "43210", is a phone in each): per key a strategy (``JSON_KEYS``, extended per column by
+  the catalog), the same
   keyed replacement the column strategies give (so a payload's ``beneficiaryRegID`` is the person's
   new id, its ``firstName`` the pseudonym of their FirstName column); any other string is free text.
   The result is valid JSON with the same keys. Text that does not parse is scrubbed as free text
@@ -179,10 +179,11 @@ def _spoken(m: re.Match) -> str:
 
 
 def as_shown(text: str) -> str:
-    """The text as a reader sees it: escapes of letters and digits decoded, NFKD (full width, no-break
-    spaces, circled and superscript digits), invisible characters and Latin diacritics dropped,
-    Cyrillic/Greek lookalikes as Latin letters, every dash as "-", CamelCase and a label glued to a number apart, a spaced dash
-    between digits and a spaced "@" closed, "at the rate" as "at", spoken digits as digits. The same text when it holds none of these."""
+    """The text as a reader sees it: escapes of letters and digits decoded; NFKD (full width, no-break
+    spaces, circled and superscript digits); invisible characters and Latin diacritics dropped;
+    Cyrillic/Greek lookalikes as Latin letters, every dash as "-"; CamelCase and a label glued to a
+    number apart; a spaced dash between digits and a spaced "@" closed; "at the rate" as "at"; spoken
+    digits as digits. The same text when it holds none of these."""
     if not _hides(text):
         return text
     if "&" in text or "%" in text:

@@ -9,7 +9,7 @@ the text a reader sees on screen or says aloud; the check takes its candidates f
   (``&lt;``, ``%3C``) stays as written;
 - compatibility forms (NFKD: full-width ``９８７``, ``＠``, circled and superscript digits, ligatures,
   no-break and other spaces), Latin diacritics dropped (``Ramésh``), Cyrillic/Greek lookalike letters
-  as Latin (``Kumοr``), every dash as ``-``;
+  as Latin (``Kumаr`` with a Cyrillic a), every dash as ``-``;
 - a webmail address without its ending (``x@gmail``, ``x at gmail``, ``x@gmaildotcom``) as ``.com``;
 - format characters, invisible in print (zero-width space/joiners, word joiner, BOM, soft hyphen: Unicode
   category Cf) dropped, so ``98765<ZWSP>43210`` is one number and ``Ram<SHY>esh`` one word;

@@ -151,8 +151,11 @@ def _hides(text: str) -> bool:
     low = text.lower()
     if "rate" in low or " @" in low or "@ " in low:  # "at the rate", a spaced "@"
         return True
+    words = low.replace(",", " ").replace("-", " ").split()
+    if _SPOKEN_WORDS.isdisjoint(words):
+        return False
     prev = False
-    for w in low.replace(",", " ").replace("-", " ").split():
+    for w in words:
         cur = w in _SPOKEN_WORDS
         if cur and prev:
             return True

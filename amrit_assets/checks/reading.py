@@ -83,7 +83,8 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 _LABEL = re.compile(r"(?<![0-9A-Za-z])([A-Za-z]{2,8})(?=[0-9]{5})")
 _DASH = re.compile(r"(?<=[0-9]) +- +(?=[0-9])")
 _SPACED_AT = re.compile(r"(?<=[\w.])\s*@\s*(?=\w)")
-_WEBMAIL = "(?:gmail|yahoo|ymail|rediffmail|hotmail|outlook)"
+_WEBMAILS = ("gmail", "yahoo", "ymail", "rediffmail", "hotmail", "outlook")
+_WEBMAIL = f"(?:{'|'.join(_WEBMAILS)})"
 _MAIL_GLUED = re.compile(rf"\b({_WEBMAIL})dot(com|in)\b", re.I)  # "gmaildotcom"
 _MAIL_NO_TLD = re.compile(rf"((?:@|\bat\s+){_WEBMAIL})\b(?!\s*(?:\.|\(dot\)|\[dot\]|dot\b))", re.I)  # "x@gmail": .com meant
 _AT_RATE = re.compile(r"\bat\s*the\s*rate(?:\s+of)?\b|\batthe?rate\b|\bat\s+rate\b", re.I)
@@ -97,16 +98,20 @@ _DIGIT_WORDS = {
 _WORD = "(?:" + "|".join(sorted(map(re.escape, _DIGIT_WORDS), key=len, reverse=True)) + ")"
 _SPOKEN = rf"(?:(?:double|triple)[\s-]+)?{_WORD}"
 _DIGIT_RUN = re.compile(rf"\b{_SPOKEN}(?:[\s,-]+{_SPOKEN})+\b", re.I)
-_GATE = re.compile(r"[^\x00-\x7f]|&|%[0-9A-Fa-f]{2}|[a-z][A-Z][a-z]|[A-Za-z][0-9]{5}|[0-9] +- +[0-9]|\s@|@\s|(?i:\bat\s*the\s*rate|\batthe?rate|\bat\s+rate\b|gmail|yahoo|ymail|rediffmail|hotmail|outlook)")
+_SHAPES = re.compile(r"[a-z][A-Z][a-z]|[A-Za-z][0-9]{5}|[0-9] +- +[0-9]")  # CamelCase, Mob98765, 98765 - 43210
 _SPOKEN_WORDS = frozenset(_DIGIT_WORDS) | {"double", "triple"}
 
 
 def _may_hide(text: str) -> bool:
-    """The cheap test first: a character or pattern above, else two digit words in a row (set lookups)."""
-    if _GATE.search(text):
+    """Whether ``read_plain`` can change the text, by the cheapest tests first (substrings, then one
+    small pattern, then two digit words in a row by set lookups)."""
+    if not text.isascii() or "&" in text or ("%" in text and _PCT.search(text)) or " @" in text or "@ " in text:
         return True
-    ws = text.lower().replace(",", " ").replace("-", " ").split()
-    return any(a in _SPOKEN_WORDS and b in _SPOKEN_WORDS for a, b in zip(ws, ws[1:]))
+    low = text.lower()
+    if "rate" in low or "mail" in low or "yahoo" in low or "outlook" in low or _SHAPES.search(text):  # "at the rate", "x@gmail"
+        return True
+    ws = low.replace(",", " ").replace("-", " ").split()
+    return not _SPOKEN_WORDS.isdisjoint(ws) and any(a in _SPOKEN_WORDS and b in _SPOKEN_WORDS for a, b in zip(ws, ws[1:]))
 
 
 def _spoken(m: re.Match) -> str:
@@ -141,6 +146,7 @@ def read_plain(text: str) -> str:
     return _DIGIT_RUN.sub(_spoken, text)
 
 
+_JSON_KEY = re.compile(r'"(?:[^"\\]|\\.)*"\s*:')
 _PHONE_NAMED = r'"[^"]*(?:phone|mobile|mob|contact|whatsapp|cell)[^"]*"\s*:\s*"?[0-9 -]{2,9}"?'
 _SPLIT_PHONE = re.compile(rf"{_PHONE_NAMED}\s*,\s*{_PHONE_NAMED}", re.I)
 
@@ -163,10 +169,12 @@ def _joined_phones(obj: dict) -> dict:
 
 def reading(text: str) -> str:
     """The text as read; a JSON payload value by value (returned re-serialized only when a value changed)."""
-    split = text.lstrip()[:1] in ("{", "[") and _SPLIT_PHONE.search(text) is not None
-    if not split and not _may_hide(text):
+    payload = text.lstrip()[:1] in ("{", "[")
+    split = payload and sum(text.lower().count(w) for w in ("phone", "mob", "contact", "whatsapp", "cell")) >= 2 \
+        and _SPLIT_PHONE.search(text) is not None
+    if not split and not _may_hide(_JSON_KEY.sub(":", text) if payload else text):  # a payload's keys hide nothing
         return text
-    if text.lstrip()[:1] in ("{", "["):
+    if payload:
         try:
             doc = json.loads(text)
         except ValueError:

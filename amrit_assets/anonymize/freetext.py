@@ -118,8 +118,10 @@ _DIGITS = re.compile(r"(?<![\w])\+?\(?\d(?:[ .\-/()]{0,2}\d)*\)?")
 def digit_runs(text: str) -> list[str]:
     """The digits of every digit run, as ``scrub_identifiers`` sees them (to look ids up per batch),
     in the text as written and as shown."""
-    shown = as_shown(text)
     runs = [re.sub(r"\D", "", m.group(0)) for m in _DIGITS.finditer(text)]
+    if text.isascii() and "&" not in text and "%" not in text and _SPOKEN_WORDS.isdisjoint(text.lower().split()):
+        return runs  # nothing that can hide a digit run (the cheap test; CamelCase hides none)
+    shown = as_shown(text)
     return runs if shown == text else runs + [re.sub(r"\D", "", m.group(0)) for m in _DIGITS.finditer(shown)]
 
 
@@ -201,16 +203,25 @@ def as_shown(text: str) -> str:
     return _SPOKEN_RUN.sub(_spoken, text)
 
 
-def _scrubbed_as_shown(scrub, names, text: str) -> str:
-    """``scrub(text)``, unless the text hides a writing: then its names are removed as written (an
-    invisible character between two names is a word break to a tokenizer), what a reader sees of that
-    is scrubbed, and that is taken when it removed more than ``scrub(text)`` did (else the text keeps
+_PLACEHOLDER = re.compile(r"\[(?:name|email|phone|aadhaar|abha|number|id)\]")
+
+
+def _residue(text: str) -> int:
+    """Letters and digits left outside the placeholders: what a scrub left a reader."""
+    return sum(c.isalnum() for c in _PLACEHOLDER.sub("", text))
+
+
+def _scrubbed_as_shown(scrub, text: str) -> str:
+    """``scrub(text)``, unless the text hides a writing: then also ``scrub`` of what a reader sees of
+    the text and of that result (an invisible character can join a number or split two names), and the
+    one leaving the least is taken when it leaves less than ``scrub(text)`` shown (else the text keeps
     its own characters)."""
     base = scrub(text)
     if not _hides(text):
         return base
-    again = scrub(as_shown(names(text)))
-    return again if again != as_shown(base) else base
+    shown_base = as_shown(base)
+    best = min((scrub(as_shown(text)), scrub(shown_base)), key=_residue)
+    return best if _residue(best) < _residue(shown_base) else base
 
 
 def _digit_placeholder(run: str, ids: dict[int, tuple[str, int]]) -> str | None:
@@ -303,13 +314,17 @@ def scrub_names(text: str, d: Dictionary) -> str:
     return "".join(out)
 
 
+# A glued word ending so is a place as often as a person ("Lakshminagar", "Rampur"): left to the keep-list.
+_PLACE_ENDINGS = ("nagar", "pur", "puram", "pura", "abad", "ganj", "garh", "gaon", "palli", "halli", "wadi", "kuppam", "pet", "peta", "kot", "kota")
+
+
 def _glued_name(low: str, d: Dictionary) -> bool:
-    """Two name tokens written as one word ("rameshkumar"), neither a kept word; a kept or place word
-    itself ("shivnagar" is a village when the keep-list says so) never is."""
+    """Two name tokens written as one word ("rameshkumar"), neither a kept word; a kept word itself, or
+    a word ending like a place name, never is."""
     hit = d.glued.get(low)
     if hit is None:
         names, keep = d.names, d.keep
-        hit = low not in keep and any(
+        hit = low not in keep and not low.endswith(_PLACE_ENDINGS) and any(
             low[:i] in names and low[i:] in names and low[:i] not in keep and low[i:] not in keep for i in range(3, len(low) - 2))
         if len(d.glued) < 200_000:  # remarks repeat their words; the cache stays bounded
             d.glued[low] = hit
@@ -322,7 +337,7 @@ def _between(text: str, matches: list[re.Match], i: int) -> str:
 
 def scrub_free_text(text: str, d: Dictionary, lookups: Lookups | None = None) -> str:
     ids = (lookups or Lookups()).ids
-    return _scrubbed_as_shown(lambda t: scrub_names(scrub_identifiers(t, ids), d), lambda t: scrub_names(t, d), text)
+    return _scrubbed_as_shown(lambda t: scrub_names(scrub_identifiers(t, ids), d), text)
 
 
 # --- keyed replacements, the same as the column strategies' SQL -----------------------------------
@@ -462,7 +477,7 @@ class JsonScrubber:
             repl = lk.values.get((strategy, s))
             if repl is not None:
                 return int(repl) if isinstance(v, int) and repl.isdigit() else repl
-            return None if not isinstance(v, str) else _scrubbed_as_shown(lambda t: scrub_identifiers(t, lk.ids), lambda t: t, s)
+            return None if not isinstance(v, str) else _scrubbed_as_shown(lambda t: scrub_identifiers(t, lk.ids), s)
         if isinstance(v, str):
             return scrub_free_text(v, self.dictionary, lk)
         if isinstance(v, int) and _digit_placeholder(s, lk.ids) is not None:

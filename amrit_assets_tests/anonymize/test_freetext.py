@@ -131,6 +131,14 @@ def test_a_name_hidden_from_the_tokenizer_goes(text):
 def test_two_names_glued_in_one_word_go_a_kept_word_glued_to_a_name_stays():
     assert scrub_free_text("met rameshkumar and SitaSharma, sunitadevi called", D) == "met [name] and [name], [name] called"
     assert scrub_free_text("informed ashayadav", D) == "informed ashayadav"  # asha is a kept word: not read as a name here
+    places = Dictionary(D.names | {"lakshmi", "nagar"}, D.keep)
+    assert scrub_free_text("from Lakshminagar, mail sitasharma (at) rediffmail (dot) c", places) == "from Lakshminagar, mail [email] (dot) c"
+
+
+def test_the_reading_that_leaves_least_is_taken_an_email_whose_local_part_is_a_name_goes_whole():
+    assert scrub_free_text("mail sita at gmail dot com", D) == "mail [email]"
+    assert scrub_free_text("mail rk1985\u200b.k@gmail.com", D) == "mail [email]"  # not "rk1985[email]"
+    assert scrub_free_text("informed sita\u200bpatient", D) == "informed [name]\u200bpatient"  # the break kept: the name goes
 
 
 def test_an_invisible_character_between_two_names_still_breaks_them_and_clean_text_keeps_its_characters():

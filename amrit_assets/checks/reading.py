@@ -23,6 +23,11 @@ the text a reader sees on screen or says aloud; the check takes its candidates f
 A JSON payload is read value by value (keys and structure untouched), so reading cannot turn a payload
 into non-JSON and change how its names are paired; a mobile split across consecutive phone-named fields
 (``"mobile1": "98765", "mobile2": "43210"``) is read as one number in the first of them.
+
+Not read (blind spots): two names glued in lower case ("rameshkumar": splitting every word at every
+letter would pair halves of village names such as "shivnagar" with real people's names), groups joined
+by commas or underscores ("98765,43210" is as often a list of two numbers), lookalike letters outside
+the small Cyrillic/Greek table, digit words of other languages.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ carry one; the CLI prints the first line of the root cause with MySQL's quoted v
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from dagster import DagsterEventType, DagsterInstance

@@ -7,7 +7,8 @@ tokenized and each token looked up in a Python set (constant time per token, wha
 size), so no multi-token matcher is needed: a full name is a run of name tokens.
 
 Rules, deliberately simple and documented:
-- A token of 3+ letters found in the dictionary becomes ``[name]``; a run of such tokens one ``[name]``.
+- A token of 3+ letters found in the dictionary becomes ``[name]``; a run of such tokens one ``[name]``;
+  so does a word that is two name tokens glued ("rameshkumar"), neither a kept word.
   Tokens of 1-2 letters are never names here (initials like "K." or "Om" are too ambiguous; "Om Prakash"
   still loses "Prakash").
 - ``KEEP_WORDS`` (the domain's words, common English/Hindi words of remarks) and the kept place names
@@ -20,7 +21,15 @@ Rules, deliberately simple and documented:
   10 (or 11 with a trunk 0, or 12 written with a +91 / "91 " prefix) phone, 9+ other number; shorter runs that are an original BenRegID or
   BeneficiaryID (known from the id map) become ``[id]``. Placeholders hold no digit, so no new run
   appears.
-- JSON is parsed: per key a strategy (``JSON_KEYS``, extended per column by the catalog), the same
+- Hidden writings: where a text holds one (an invisible character, a full-width, lookalike or accented
+  form, an HTML/URL escape of a letter or digit, a CamelCase pair of words, a label glued to a number,
+  "at the rate" for "@", spoken digits "nine eight ..."), what a reader sees (``as_shown``) is scrubbed
+  too; the text is rewritten as shown only when that removed more, so a Hindi remark's joiners and an
+  entity of markup stay as written otherwise. A webmail address without its ending ("x@gmail",
+  "x at gmail") is an e-mail.
+- JSON is parsed (a mobile split across consecutive phone-named fields, "mobile1": "98765",
+  "mobile2": "43210", is a phone in each): per key a strategy (``JSON_KEYS``, extended per column by
+  the catalog), the same
   keyed replacement the column strategies give (so a payload's ``beneficiaryRegID`` is the person's
   new id, its ``firstName`` the pseudonym of their FirstName column); any other string is free text.
   The result is valid JSON with the same keys. Text that does not parse is scrubbed as free text
@@ -30,8 +39,10 @@ Rules, deliberately simple and documented:
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
+import unicodedata
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -72,6 +83,7 @@ class Dictionary:
 
     names: frozenset[str]
     keep: frozenset[str] = KEEP_WORDS
+    glued: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)  # words seen: two names glued?
 
 
 @dataclass
@@ -90,17 +102,126 @@ class Lookups:
 # --- identifiers -----------------------------------------------------------------------------------
 
 _TLD = r"(?:com|in|org|net|co|gov|edu|nic|info|io)"
-_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.I)
+# Each e-mail pattern starts at the start of its local part (the lookbehind): the same matches as
+# without it (leftmost wins either way), without retrying from every character of every word.
+_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.I)
 _AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+|\s*\(@\)\s*)"
 _DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
-_EMAIL_SPELLED = re.compile(rf"[\w.%+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.I)
+_EMAIL_SPELLED = re.compile(rf"(?<![\w.%+-])[\w.%+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.I)
+# A webmail address written without its ending ("x@gmail", "x at gmail", "x@gmaildotcom"): ".com" is meant.
+_WEBMAILS = ("gmail", "yahoo", "ymail", "rediffmail", "hotmail", "outlook")
+_EMAIL_WEBMAIL = re.compile(rf"(?<![\w.%+-])[\w.%+-]+(?:@|{_AT})(?:{'|'.join(_WEBMAILS)})(?:dot(?:com|in))?\b", re.I)
 # A digit run: digits with up to two separators between groups, an optional +, ( before.
 _DIGITS = re.compile(r"(?<![\w])\+?\(?\d(?:[ .\-/()]{0,2}\d)*\)?")
 
 
 def digit_runs(text: str) -> list[str]:
-    """The digits of every digit run, as ``scrub_identifiers`` sees them (to look ids up per batch)."""
-    return [re.sub(r"\D", "", m.group(0)) for m in _DIGITS.finditer(text)]
+    """The digits of every digit run, as ``scrub_identifiers`` sees them (to look ids up per batch),
+    in the text as written and as shown."""
+    runs = [re.sub(r"\D", "", m.group(0)) for m in _DIGITS.finditer(text)]
+    if text.isascii() and "&" not in text and "%" not in text and _SPOKEN_WORDS.isdisjoint(text.lower().split()):
+        return runs  # nothing that can hide a digit run (the cheap test; CamelCase hides none)
+    shown = as_shown(text)
+    return runs if shown == text else runs + [re.sub(r"\D", "", m.group(0)) for m in _DIGITS.finditer(shown)]
+
+
+# --- hidden writings: what a reader sees -------------------------------------------------------------
+
+_INVISIBLE = {cp: None for cp in (0xAD, 0x180E, 0xFEFF, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070))}
+# What a reader takes for Latin letters and a hyphen: Cyrillic/Greek lookalikes, every dash; diacritics
+# (combining, after NFKD) dropped. The micro sign's mu is no lookalike.
+_AS_LATIN = {**_INVISIBLE, **dict.fromkeys(range(0x300, 0x370)),
+             **{ord(a): b for a, b in zip("АВЕКМНОРСТХаеорсухіјѕԁһӏЅІЈΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαικνρτυ",
+                                          "ABEKMHOPCTXaeopcyxijsdhlSIJABEZHIKMNOPTYXoaikvptu")},
+             **dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63"), "-")}
+_SHOWN_CHARS = frozenset("@.+-_ ")
+_ESCAPE = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|nbsp|commat|period|plus|hyphen|lowbar);?|%[0-9A-Fa-f]{2}")
+_SPOKEN_DIGITS = {"zero": "0", "shunya": "0", "one": "1", "ek": "1", "two": "2", "do": "2", "three": "3", "teen": "3",
+                  "four": "4", "char": "4", "chaar": "4", "five": "5", "paanch": "5", "panch": "5", "six": "6", "chhe": "6",
+                  "chhah": "6", "seven": "7", "saat": "7", "eight": "8", "aath": "8", "nine": "9", "nau": "9", "nao": "9"}
+_SPOKEN_ONE = r"(?:(?:double|triple)[\s-]+)?(?:" + "|".join(sorted(_SPOKEN_DIGITS, key=len, reverse=True)) + ")"
+_SPOKEN_RUN = re.compile(rf"\b{_SPOKEN_ONE}(?:[\s,-]+{_SPOKEN_ONE})+\b", re.I)
+_HIDDEN = re.compile(r"[^\x00-\x7f\u0900-\u0dff]|&(?:#|nbsp|commat|period|plus|hyphen|lowbar)|%[0-9A-Fa-f]{2}|[a-z][A-Z][a-z]|[A-Za-z]\d{5}|\d +- +\d")
+_AT_RATE = re.compile(r"\bat\s*the\s*rate(?:\s+of)?\b|\batthe?rate\b|\bat\s+rate(?:\s+of)?\b", re.I)  # the Indian "@"
+_SPOKEN_WORDS = frozenset(_SPOKEN_DIGITS) | {"double", "triple"}
+
+
+def _hides(text: str) -> bool:
+    """Whether the text may hide a writing (two digit words in a row: a set lookup per word, cheaper than a regex)."""
+    if _HIDDEN.search(text):
+        return True
+    low = text.lower()
+    if "rate" in low or " @" in low or "@ " in low:  # "at the rate", a spaced "@"
+        return True
+    words = low.replace(",", " ").replace("-", " ").split()
+    if _SPOKEN_WORDS.isdisjoint(words):
+        return False
+    prev = False
+    for w in words:
+        cur = w in _SPOKEN_WORDS
+        if cur and prev:
+            return True
+        prev = cur
+    return False
+
+
+def _unescape(m: re.Match) -> str:
+    s = m.group(0)
+    ch = bytes.fromhex(s[1:]).decode("latin-1") if s[0] == "%" else html.unescape(s if s.endswith(";") else s + ";")
+    keep = len(ch) == 1 and (ch.isalnum() or ch in _SHOWN_CHARS or ch == "\xa0" or ord(ch) in _INVISIBLE)
+    return ch if keep and (s[0] != "%" or ch.isascii()) else s  # never markup (&lt;, %3C)
+
+
+def _spoken(m: re.Match) -> str:
+    out, times = [], 1
+    for w in re.split(r"[\s,-]+", m.group(0).lower()):
+        if w in ("double", "triple"):
+            times = 2 if w == "double" else 3
+        else:
+            out.append(_SPOKEN_DIGITS[w] * times)
+            times = 1
+    return "".join(out)
+
+
+def as_shown(text: str) -> str:
+    """The text as a reader sees it: escapes of letters and digits decoded; NFKD (full width, no-break
+    spaces, circled and superscript digits); invisible characters and Latin diacritics dropped;
+    Cyrillic/Greek lookalikes as Latin letters, every dash as "-"; CamelCase and a label glued to a
+    number apart; a spaced dash between digits and a spaced "@" closed; "at the rate" as "at"; spoken
+    digits as digits. The same text when it holds none of these."""
+    if not _hides(text):
+        return text
+    if "&" in text or "%" in text:
+        text = _ESCAPE.sub(_unescape, text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", unicodedata.normalize("NFKD", text).translate(_AS_LATIN))
+    text = re.sub(r"(?<=[a-z])(?=[A-Z][a-z])", " ", text)
+    text = re.sub(r"(?<![^\W\d_])([A-Za-z]{2,8})(?=\d{5})", r"\1 ", text)
+    text = re.sub(r"(?<=\d) +- +(?=\d)", "-", text)
+    text = _AT_RATE.sub("at", text)
+    text = re.sub(r"(?<=[\w.])\s*@\s*(?=\w)", "@", text)
+    return _SPOKEN_RUN.sub(_spoken, text)
+
+
+_PLACEHOLDER = re.compile(r"\[(?:name|email|phone|aadhaar|abha|number|id)\]")
+
+
+def _residue(text: str) -> int:
+    """Letters and digits left outside the placeholders: what a scrub left a reader."""
+    return sum(c.isalnum() for c in _PLACEHOLDER.sub("", text))
+
+
+def _scrubbed_as_shown(scrub, text: str) -> str:
+    """``scrub(text)``, unless the text hides a writing: then also ``scrub`` of what a reader sees of
+    the text and of that result (an invisible character can join a number or split two names), and the
+    one leaving the least is taken when it leaves less than ``scrub(text)`` shown (else the text keeps
+    its own characters)."""
+    base = scrub(text)
+    if not _hides(text):
+        return base
+    shown_base = as_shown(base)
+    best = min((scrub(as_shown(text)), scrub(shown_base)), key=_residue)
+    return best if _residue(best) < _residue(shown_base) else base
 
 
 def _digit_placeholder(run: str, ids: dict[int, tuple[str, int]]) -> str | None:
@@ -126,6 +247,9 @@ def scrub_identifiers(text: str, ids: dict[int, tuple[str, int]] | None = None) 
     ids = ids or {}
     text = _EMAIL.sub(EMAIL, text)
     text = _EMAIL_SPELLED.sub(EMAIL, text)
+    low = text.lower()
+    if any(w in low for w in _WEBMAILS):  # the pattern is costly; the names are cheap to look for
+        text = _EMAIL_WEBMAIL.sub(EMAIL, text)
 
     def digits(m: re.Match) -> str:
         run = m.group(0)
@@ -158,7 +282,9 @@ def scrub_names(text: str, d: Dictionary) -> str:
     for m in matches:
         w = m.group(0)
         low = w.lower()
-        if len(low) < 3 or low not in d.names or (w.isupper() and low in ACRONYMS):
+        if len(low) >= 6 and low not in d.names and _glued_name(low, d):
+            kinds.append("name")
+        elif len(low) < 3 or low not in d.names or (w.isupper() and low in ACRONYMS):
             kinds.append(None)
         else:
             kinds.append("maybe" if low in d.keep else "name")
@@ -188,12 +314,30 @@ def scrub_names(text: str, d: Dictionary) -> str:
     return "".join(out)
 
 
+# A glued word ending so is a place as often as a person ("Lakshminagar", "Rampur"): left to the keep-list.
+_PLACE_ENDINGS = ("nagar", "pur", "puram", "pura", "abad", "ganj", "garh", "gaon", "palli", "halli", "wadi", "kuppam", "pet", "peta", "kot", "kota")
+
+
+def _glued_name(low: str, d: Dictionary) -> bool:
+    """Two name tokens written as one word ("rameshkumar"), neither a kept word; a kept word itself, or
+    a word ending like a place name, never is."""
+    hit = d.glued.get(low)
+    if hit is None:
+        names, keep = d.names, d.keep
+        hit = low not in keep and not low.endswith(_PLACE_ENDINGS) and any(
+            low[:i] in names and low[i:] in names and low[:i] not in keep and low[i:] not in keep for i in range(3, len(low) - 2))
+        if len(d.glued) < 200_000:  # remarks repeat their words; the cache stays bounded
+            d.glued[low] = hit
+    return hit
+
+
 def _between(text: str, matches: list[re.Match], i: int) -> str:
     return text[matches[i].end() : matches[i + 1].start()]
 
 
 def scrub_free_text(text: str, d: Dictionary, lookups: Lookups | None = None) -> str:
-    return scrub_names(scrub_identifiers(text, (lookups or Lookups()).ids), d)
+    ids = (lookups or Lookups()).ids
+    return _scrubbed_as_shown(lambda t: scrub_names(scrub_identifiers(t, ids), d), text)
 
 
 # --- keyed replacements, the same as the column strategies' SQL -----------------------------------
@@ -301,8 +445,11 @@ class JsonScrubber:
 
     def _walk(self, v, strategy: str | None, lk: Lookups):
         if isinstance(v, dict):
-            return {k: self._walk(x, self.keys.get(_norm_key(k), strategy if isinstance(x, (dict, list)) else None), lk)
-                    for k, x in v.items()}
+            out = {k: self._walk(x, self.keys.get(_norm_key(k), strategy if isinstance(x, (dict, list)) else None), lk)
+                   for k, x in v.items()}
+            for k in split_phone_keys(v):
+                out[k] = PHONE if isinstance(v[k], str) else None
+            return out
         if isinstance(v, list):
             return [self._walk(x, strategy, lk) for x in v]
         if v is None or isinstance(v, bool):
@@ -330,12 +477,39 @@ class JsonScrubber:
             repl = lk.values.get((strategy, s))
             if repl is not None:
                 return int(repl) if isinstance(v, int) and repl.isdigit() else repl
-            return None if not isinstance(v, str) else scrub_identifiers(s, lk.ids)
+            return None if not isinstance(v, str) else _scrubbed_as_shown(lambda t: scrub_identifiers(t, lk.ids), s)
         if isinstance(v, str):
             return scrub_free_text(v, self.dictionary, lk)
         if isinstance(v, int) and _digit_placeholder(s, lk.ids) is not None:
             return None  # a bare number that is an identifier under a key we do not know
         return v
+
+
+_PHONE_KEY = re.compile(r"phone|mobile|mob|contact|whatsapp|cell")
+
+
+def split_phone_keys(obj: dict) -> list[str]:
+    """The keys of a mobile split across consecutive fields of one object ("mobile1": "98765",
+    "mobile2": "43210"): phone-named keys holding 2-9 digits each, 10 digits together (11 with a
+    trunk 0, 12 with 91)."""
+    def part(k, x) -> str | None:
+        if isinstance(x, bool) or not isinstance(x, (str, int)) or not _PHONE_KEY.search(_norm_key(k)):
+            return None
+        d = re.sub(r"[\s-]", "", str(x))
+        return d if d.isdigit() and 2 <= len(d) <= 9 else None
+
+    out: list[str] = []
+    run: list[tuple[str, str]] = []
+    for k, x in [*obj.items(), ("", None)]:
+        d = part(k, x)
+        if d is not None:
+            run.append((k, d))
+            continue
+        joined = "".join(d for _, d in run)
+        if len(run) >= 2 and (len(joined) == 10 or (len(joined) == 11 and joined[0] == "0") or (len(joined) == 12 and joined[:2] == "91")):
+            out += [key for key, _ in run]
+        run = []
+    return out
 
 
 def _separators(text: str) -> tuple[str, str]:
@@ -380,8 +554,8 @@ def build_name_dictionary(conn, resolutions: Iterable, batch: int = 5000) -> dic
                 while rows := cur.fetchmany(batch):
                     tokens[flag].update(t[:64] for (v,) in rows for t in tokens_of(v))
     with conn.cursor() as cur:
-        for ddl in DICTIONARY_DDL:
-            cur.execute(ddl)
+        for stmt in DICTIONARY_DDL:
+            cur.execute(stmt)
         rows = [(t, int(t in tokens["is_name"]), int(t in tokens["is_place"])) for t in sorted(tokens["is_name"] | tokens["is_place"])]
         for i in range(0, len(rows), batch):
             cur.executemany(f"INSERT INTO {WORK_DB}.name_token (token, is_name, is_place) VALUES (%s, %s, %s)", rows[i : i + batch])

@@ -224,8 +224,8 @@ def build_maps(conn, key: bytes, id_columns: dict[str, list[MapColumn]], value_c
     """(Re)build id_map and value_map on the workspace server; returns counts per kind for metadata."""
     stats: dict[str, dict[str, int]] = {}
     with conn.cursor() as cur:
-        for ddl in WORK_TABLES_DDL:
-            cur.execute(ddl)
+        for stmt in WORK_TABLES_DDL:
+            cur.execute(stmt)
         cur.execute(f"TRUNCATE {WORK_DB}.id_map")
         cur.execute(f"TRUNCATE {WORK_DB}.value_map")
         cur.execute(f"CREATE TEMPORARY TABLE {WORK_DB}.id_src (kind VARCHAR(16), old_id BIGINT UNSIGNED, PRIMARY KEY (kind, old_id))")

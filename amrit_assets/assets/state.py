@@ -15,8 +15,8 @@ class StageStateError(RuntimeError):
 
 
 def _ensure(cur) -> None:
-    for ddl in _DDL:
-        cur.execute(ddl)
+    for stmt in _DDL:
+        cur.execute(stmt)
 
 
 def mark_staged(conn, db: str, run_id: str) -> None:

@@ -31,8 +31,8 @@ FK_SQL = (
 
 
 def _ensure(cur) -> None:
-    for ddl in BASELINE_DDL:
-        cur.execute(ddl)
+    for stmt in BASELINE_DDL:
+        cur.execute(stmt)
 
 
 def _id_value(col: str, is_text: bool, alias: str = "t") -> str:

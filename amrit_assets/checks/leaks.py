@@ -28,6 +28,8 @@ expected number of chance matches, a birthday bound: candidates x originals / si
 | full name of the row's beneficiary in its payload | ``firstName`` + ``lastName`` of one JSON object, in a row with a BenRegID, equal to that beneficiary's real first + last name (by its remapped id) | one pair per beneficiary | pool words or not (closes the blind spot above for the person a payload is about): a chance match needs the payload's name pair to equal its own beneficiary's real pair, which a replacement of that person's names never is (each part differs from the original); another person's pseudonym there (~1/(531 x 538) per payload) is not compared, it sits under other keys |
 | full name in an address column | as above, except word pairs of the fixed street pool ("Indira Nagar" is a place a replacement address writes, and somebody's name) | as above | 2,000 pool lines: at 100k beneficiaries 633 address cells matched a person's name this way, every one a replacement |
 | street | house number + >= 2 words equal to an original street line, not (a run of) a pool line; not in an address column (kept on purpose, an office's, or rewritten from the pool: a replacement) | 1e7 / 1e12 | 0 |
+| any of the above, as read | the same candidates taken also from the text as a reader sees it (``reading``: HTML/URL escapes of letters and digits, NFKD, invisible Cf characters and Latin diacritics dropped, Cyrillic/Greek lookalikes as Latin, every dash as "-", digits of any script, "x@gmail" as "x@gmail.com", CamelCase and a label glued to a number apart, spaced dash and "@" closed, "at the rate", spoken digits "nine eight ..."), in addition to the text as written | as the row of its category | the reading differs from the text only where such a writing occurs, so the extra candidates are few (a Hindi remark's ZWJ, an entity, a CamelCase word) and each has its category's rate; each is what a reader sees on screen. CamelCase splits add word pairs ("whats app") at the full-name rate; spoken digits need 9+ digits said in a row |
+| phone split in a payload | consecutive fields of one JSON object whose keys name a phone (mobile1/mobile2, contactNo...), 2-9 digits each, joined into 10-12 digits (``reading``) | as the phone row | values under phone-named keys are phones or parts of one, so a joined number equal to a real mobile is that mobile; numbers under other keys (a PIN code next to a year) are never joined |
 | bare/rare name | a cell byte-identical to its source that is a bare name, or holds a name token fewer than 4 people have | per cell, same row key | 0 by chance (it is the original) |
 
 The false alarms seen at 100k beneficiaries by the earlier check cannot recur: ``registration_date``
@@ -75,6 +77,7 @@ from amrit_assets.checks.fingerprints import (
     rowid_prefix,
     tables_of,
 )
+from amrit_assets.checks.reading import reading
 from amrit_assets.common.kinds import ID_KINDS, WORK_DB, is_text_type
 from amrit_assets.progress import Progress
 from amrit_assets.resources.mysql import ServerAddress, connection
@@ -205,6 +208,17 @@ _HAS_DIGIT = re.compile(r"[0-9]")
 
 
 def text_forms(text: str, known: _Known, *, street_line: bool = False, id_column: bool = False) -> dict[str, str]:
+    """Candidate form -> category, for everything one text could hold as written and as read
+    (``reading``: entities, escapes, invisible characters, glued or spoken forms undone)."""
+    out = _written_forms(text, known, street_line=street_line, id_column=id_column)
+    read = reading(text)
+    if read != text:
+        for form, cat in _written_forms(read, known, street_line=street_line, id_column=id_column).items():
+            out.setdefault(form, cat)
+    return out
+
+
+def _written_forms(text: str, known: _Known, *, street_line: bool = False, id_column: bool = False) -> dict[str, str]:
     """Candidate form -> category, for everything one text could hold (pool entries already left out)."""
     low = text.lower()
     out: dict[str, str] = {}

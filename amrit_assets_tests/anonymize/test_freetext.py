@@ -12,6 +12,7 @@ from amrit_assets.anonymize.freetext import (
     Dictionary,
     JsonScrubber,
     Lookups,
+    digit_runs,
     email_pseudonym,
     parse_keys,
     pseudonym,
@@ -82,6 +83,82 @@ def test_short_tokens_are_never_names_but_the_rest_of_the_name_goes():
 def test_everything_at_once_leaves_no_digit_run_and_no_name():
     text = "Sita Sharma (98765 43210, 2345.6789.0124, sita at gmail dot com) regid 100234"
     assert scrub_free_text(text, D, LK) == "[name] ([phone], [aadhaar], [email]) regid [id]"
+
+
+INVISIBLE = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00a0", "\u00ad")
+
+
+def _full_width(s: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in s)
+
+
+@pytest.mark.parametrize("text", [
+    *(c.join("9876543210") for c in INVISIBLE), *(f"98765{c}43210" for c in INVISIBLE), _full_width("9876543210"),
+    "9876543210".translate({ord(str(i)): 0x0966 + i for i in range(10)}),
+    "".join(f"&#{ord(c)};" for c in "9876543210"), "".join(f"&#x{ord(c):x};" for c in "9876543210"), "98765&nbsp;43210",
+    "".join(f"%{ord(c):02X}" for c in "9876543210"), "nine eight seven six five four three two one zero",
+    "nau aath saat chhe paanch chaar teen do ek shunya", "double nine eight seven six five four three two one", "98765 - 43210",
+    "98765\u201343210", "98765\u221243210", "".join(chr(0x245F + int(c)) if c != "0" else "\u24ea" for c in "9876543210"),
+])
+def test_a_mobile_hidden_from_the_tokenizer_becomes_phone(text):
+    assert scrub_free_text(f"call {text} today", D) == "call [phone] today"
+
+
+def test_a_mobile_glued_to_its_label_becomes_phone_and_an_aadhaar_with_invisible_characters_goes():
+    assert scrub_free_text("Mob9876543210", D) == "Mob [phone]"
+    assert scrub_free_text("uid " + "\u200b".join("234567890124"), D) == "uid [aadhaar]"
+    assert "100234" in digit_runs("reg 100\u200b234")  # the batch looks the hidden id up in the map
+    assert scrub_free_text("reg 100\u200b234", D, LK) == "reg [id]"
+
+
+@pytest.mark.parametrize("text", [
+    "rk1985\uff20gmail.com", _full_width("rk1985@gmail.com"), "rk1985&#64;gmail.com", "rk1985%40gmail.com",
+    "rk1985 at the rate gmail.com", "rk1985 at the rate gmail dot com", "rk1985 attherate gmail.com", "rk1985 @ gmail.com",
+    "rk\u200b1985@gmail.com", "rk1985@gmail", "rk1985 at gmail", "rk1985@gmaildotcom",
+])
+def test_an_email_hidden_from_the_tokenizer_becomes_email(text):
+    assert scrub_free_text(f"mail {text} today", D) == "mail [email] today"
+
+
+@pytest.mark.parametrize("text", [
+    "RameshKumar", "Ram\u200besh Kum\u200bar", "Ram\u00adesh Kumar", "R&#97;mesh Kumar", _full_width("Ramesh") + " " + _full_width("Kumar"),
+    "R\u0430mesh Kum\u0430r", "R\u03b1mesh Kumar", "Rame\u0301sh Kumar", "Ram\u00e9sh K\u00fbmar",
+])
+def test_a_name_hidden_from_the_tokenizer_goes(text):
+    assert scrub_free_text(f"met {text} today", D) in ("met [name] today", "met [name] [name] today")  # found in one pass or two
+
+
+def test_two_names_glued_in_one_word_go_a_kept_word_glued_to_a_name_stays():
+    assert scrub_free_text("met rameshkumar and SitaSharma, sunitadevi called", D) == "met [name] and [name], [name] called"
+    assert scrub_free_text("informed ashayadav", D) == "informed ashayadav"  # asha is a kept word: not read as a name here
+    places = Dictionary(D.names | {"lakshmi", "nagar"}, D.keep)
+    assert scrub_free_text("from Lakshminagar, mail sitasharma (at) rediffmail (dot) c", places) == "from Lakshminagar, mail [email] (dot) c"
+
+
+def test_the_reading_that_leaves_least_is_taken_an_email_whose_local_part_is_a_name_goes_whole():
+    assert scrub_free_text("mail sita at gmail dot com", D) == "mail [email]"
+    assert scrub_free_text("mail rk1985\u200b.k@gmail.com", D) == "mail [email]"  # not "rk1985[email]"
+    assert scrub_free_text("informed sita\u200bpatient", D) == "informed [name]\u200bpatient"  # the break kept: the name goes
+
+
+def test_an_invisible_character_between_two_names_still_breaks_them_and_clean_text_keeps_its_characters():
+    assert scrub_free_text("met ramesh\u200bkumar", D) == "met [name]\u200b[name]"
+    hindi = "\u0930\u093e\u092e\u200d \u0915\u094b \u092c\u0941\u0916\u093e\u0930 &amp; WhatsApp"  # a joiner, an entity, CamelCase
+    assert scrub_free_text(hindi, D) == hindi  # nothing found: not rewritten as shown
+    assert scrub_free_text("a &lt;b&gt; %3Cscript%3E, call &#57;876543210", D) == "a &lt;b&gt; %3Cscript%3E, call [phone]"
+
+
+def test_a_mobile_split_across_phone_named_fields_goes_numbers_elsewhere_stay():
+    s = JsonScrubber(KEY, D)
+    assert json.loads(s.scrub(json.dumps({"mob1": "98765", "mob2": "43210", "n": 3}), LK)) == {"mob1": "[phone]", "mob2": "[phone]", "n": 3}
+    assert json.loads(s.scrub(json.dumps([{"mobile1": 98765, "mobile2": 43210}]), LK)) == [{"mobile1": None, "mobile2": None}]
+    for doc in ({"pin": "845401", "year": "2023"}, {"mob1": "98765", "note": "x", "mob2": "43210"}, {"mobile": "98", "mobile2": "76"}):
+        assert json.loads(s.scrub(json.dumps(doc), LK)) == doc
+
+
+def test_a_hidden_mobile_under_a_phone_key_of_a_payload_goes():
+    out = json.loads(JsonScrubber(KEY, D).scrub(json.dumps({"phoneNo": "98765\u200b43210", "note": "RameshKumar"}), LK))
+    assert out == {"phoneNo": "[phone]", "note": "[name]"}
 
 
 PAYLOAD = {"beneficiaryRegID": 100234, "firstName": "Ramesh", "lastName": "Kumar", "phoneNo": "9876543210",

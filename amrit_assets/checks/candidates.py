@@ -54,27 +54,49 @@ def number_forms(digits: str) -> list[str]:
     return out
 
 
-def joined_runs(text: str, shortest: int, longest: int) -> Iterator[str]:
+def joined_runs(text: str, shortest: int, longest: int) -> Iterator[tuple[str, tuple[int, ...], bool]]:
     """Every run of consecutive digit groups (separated by spaces, dashes, dots, slashes or parentheses)
-    joined into one digit string of ``shortest``..``longest`` digits; dates and times cut out first."""
+    joined into one digit string of ``shortest``..``longest`` digits, with its group lengths and whether
+    it is the whole span; dates and times cut out first."""
     for span in _SPAN.finditer(_DATE.sub(" ", text)):
         groups = _GROUP.findall(span.group())
         for i in range(len(groups)):
-            acc = ""
-            for g in groups[i:]:
+            acc, lengths = "", ()
+            for j, g in enumerate(groups[i:], start=i):
                 acc += g
+                lengths += (len(g),)
                 if len(acc) > longest:
                     break
                 if len(acc) >= shortest:
-                    yield acc
+                    yield acc, lengths, i == 0 and j == len(groups) - 1
+
+
+# How people write a mobile, an Aadhaar and an ABHA number (group lengths), after an optional 0/91/091
+# prefix group. A run of groups inside a longer number is taken for one of them only when written so:
+# "91-8387-1073-3358" is one ABHA number, and its first three groups are no mobile (at 100k beneficiaries
+# four such sub-runs equalled a real mobile by chance, 5e-3 per candidate at production's density).
+WRITINGS = {(10,), (5, 5), (3, 3, 4), (4, 3, 3), (3, 7), (4, 6), (6, 4), (12,), (4, 4, 4), (14,), (2, 4, 4, 4)}
+_PREFIXES = {"0", "91", "091"}
+
+
+def written_as_identifier(digits: str, lengths: tuple[int, ...]) -> bool:
+    """Whether a run of groups is written the way a mobile, Aadhaar or ABHA number is (see WRITINGS)."""
+    if lengths in WRITINGS:
+        return True
+    return len(lengths) > 1 and digits[: lengths[0]] in _PREFIXES and lengths[1:] in WRITINGS
 
 
 def digit_candidates(text: str) -> set[str]:
     """Every digit string a reader could take for an identifier: groups separated by spaces, dashes,
-    dots, slashes or parentheses, joined in every run of consecutive groups of 9-18 digits."""
+    dots, slashes or parentheses, joined into 9-18 digits. A whole span is read as whatever its length
+    makes it; a run of groups inside a longer span only as a mobile, Aadhaar or ABHA number written so
+    ("call 98765 43210 2 times"), never as an account (a long number's middle is no account)."""
     out: set[str] = set()
-    for digits in joined_runs(text, 9, 18):
-        out.update(number_forms(digits))
+    for digits, lengths, whole in joined_runs(text, 9, 18):
+        if whole:
+            out.update(number_forms(digits))
+        elif written_as_identifier(digits, lengths):
+            out.update(f for f in number_forms(digits) if f.startswith(("phone:", "aadhaar:", "abha:")))
     return out
 
 

@@ -468,7 +468,7 @@ def bench(ctx: click.Context, sizes: list[int], seed: int, json_path: Path | Non
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="also write the measurements as JSON here")
 def bench_refresh(sizes: list[int], workers: list[int], seed: int, json_path: Path | None) -> int:
     """The whole refresh (every job the UI runs) per size and worker count, against its I/O floor on the same servers."""
-    from amrit_assets.bench import measure_refresh
+    from amrit_assets.bench_refresh import measure_refresh
 
     return measure_refresh(sizes, workers, seed, json_path)
 

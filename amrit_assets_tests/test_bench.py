@@ -70,19 +70,3 @@ def test_growth_is_seconds_ratio_over_rows_ratio() -> None:
 
     (g, _) = bench.BenchReport([size(10, 1.0), size(100, 20.0)]).growth()
     assert (g["phase"], g["rows_x"], g["seconds_x"], g["growth"]) == ("anonymize", 10.0, 20.0, 2.0)
-
-
-def test_refresh_report_ratios_and_growth_come_from_the_measurements() -> None:
-    floor = dict.fromkeys(bench.FLOOR_STEPS, 1.0)  # 4 s in all
-
-    def size(n: int, rows: int, wall1: float, wall2: float) -> bench.RefreshSize:
-        runs = [bench.RefreshRun(1, {"staging": wall1 / 2, "anonymized": wall1 / 4}, wall1), bench.RefreshRun(2, {"staging": wall2 / 2}, wall2)]
-        return bench.RefreshSize(n, rows, 8_000_000, floor, runs)
-
-    text = bench.format_refresh_report([size(10, 1000, 40.0, 20.0), size(100, 10000, 800.0, 200.0)])
-    assert "ratio refresh / I/O floor: w=1: 10.00  w=2: 5.00" in text
-    assert "ratio refresh / I/O floor: w=1: 200.00  w=2: 50.00" in text
-    # seconds x20 and x10 over rows x10; the floor stayed at 4 s
-    assert "growth 10 -> 100 (rows x10.00; seconds ratio / rows ratio, 1.0 = linear): floor 0.10, refresh w=1 2.00, refresh w=2 1.00" in text
-    [anonymized] = [line for line in text.splitlines() if line.split()[:2] == ["10", "anonymized"]]
-    assert anonymized.split()[2:] == ["10.00", "100", "0.8", "-"]  # seconds, rows/s, MB/s; no such step with 2 workers

@@ -25,8 +25,10 @@ def interval_seconds(environ=os.environ) -> float:
         return DEFAULT_INTERVAL
 
 
-def progress_line(db: str, step: str, done: int, total: int, elapsed: float) -> str:
-    left = f", about {elapsed / done * (total - done):.0f} s left" if done else ""
+def progress_line(db: str, step: str, done: int, total: int, elapsed: float, share: float | None = None) -> str:
+    """``share``: the part of the work done, when tables differ in size (largest first), else done/total."""
+    share = done / total if share is None and total else share
+    left = f", about {elapsed / share * (1 - share):.0f} s left" if share else ""
     return f"{PREFIX}{db} {step}: {done} of {total} tables, {elapsed:.0f} s so far{left}"
 
 
@@ -38,18 +40,20 @@ class Progress:
     """
 
     def __init__(self, log: Callable[[str], None], db: str, step: str, total: int, *, interval: float | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, work: float = 0.0):
         self.log, self.db, self.step, self.total, self.clock = log, db, step, total, clock
         self.interval = interval_seconds() if interval is None else interval
-        self.done = 0
+        self.done, self.work, self.work_done = 0, work, 0.0  # work: e.g. bytes of all tables, for the time left
         self.start = self.last = clock()
 
-    def advance(self, n: int = 1) -> None:
+    def advance(self, n: int = 1, work: float = 0.0) -> None:
         self.done += n
+        self.work_done += work
         now = self.clock()
         if self.done < self.total and now - self.last >= self.interval:
             self.last = now
-            self.log(progress_line(self.db, self.step, self.done, self.total, now - self.start))
+            share = self.work_done / self.work if self.work else None
+            self.log(progress_line(self.db, self.step, self.done, self.total, now - self.start, share))
 
 
 class ProgressHandler(logging.Handler):

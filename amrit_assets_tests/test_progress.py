@@ -35,6 +35,14 @@ def test_one_line_per_interval_with_the_time_left():
     assert len(lines) == 1 and p.done == 10
 
 
+def test_the_time_left_follows_the_work_when_the_largest_tables_go_first():
+    clock, lines = Clock(), []
+    p = Progress(lines.append, "db_iemr", "leak check", 10, interval=0, clock=clock, work=1000.0)
+    clock.now += 60
+    p.advance(work=600.0)  # one table of ten, but 60% of the bytes: 40 s left, not 540
+    assert lines == ["progress: db_iemr leak check: 1 of 10 tables, 60 s so far, about 40 s left"]
+
+
 def test_a_short_step_says_nothing_and_every_line_is_counts_only():
     lines = []
     p = Progress(lines.append, "db_identity", "leak check", 30, interval=10)

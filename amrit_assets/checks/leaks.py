@@ -390,17 +390,18 @@ def scan_database(address: ServerAddress, db: str, resolutions: list[Resolution]
             size = {str(t).lower(): int(n) for t, n in cur.fetchall()}
         tables.sort(key=lambda x: -size.get(x[0].lower(), 0))
         report = LeakReport()
-        progress = Progress(log or (lambda _: None), db, "leak check", len(tables))
+        work = {t: size.get(t.lower(), 0) + 16384 for t, _, _ in tables}  # bytes (an empty table still costs a query)
+        progress = Progress(log or (lambda _: None), db, "leak check", len(tables), work=sum(work.values()))
         if workers <= 1 or len(tables) < 2 or sum(size.values()) < pool_min_bytes:
             with connection(address) as lookups:
                 known = _Known(lookups, key)
                 for table, rs, cols in tables:
                     report.add(scan_table(conn, known, db, table, rs, cols, batch))
-                    progress.advance()
+                    progress.advance(work=work[table])
             return report
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_worker_scan, address, key, db, table, rs, cols, batch) for table, rs, cols in tables]
+        futures = {pool.submit(_worker_scan, address, key, db, table, rs, cols, batch): table for table, rs, cols in tables}
         for done in as_completed(futures):
             report.add(done.result())
-            progress.advance()
+            progress.advance(work=work[futures[done]])
     return report

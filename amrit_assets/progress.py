@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 PREFIX = "progress: "
+TABLE_COST_BYTES = 16384  # the work an empty table still costs (a query), in the bytes the time left is weighed by
 INTERVAL_ENV = "AMRIT_PROGRESS_SECONDS"
 DEFAULT_INTERVAL = 10.0
 
@@ -45,6 +46,10 @@ class Progress:
         self.interval = interval_seconds() if interval is None else interval
         self.done, self.work, self.work_done = 0, work, 0.0  # work: e.g. bytes of all tables, for the time left
         self.start = self.last = clock()
+
+    def weigh(self, work: float) -> None:
+        """The whole step's work (e.g. bytes of its tables), when it is known only once the step has begun."""
+        self.work = work
 
     def advance(self, n: int = 1, work: float = 0.0) -> None:
         self.done += n

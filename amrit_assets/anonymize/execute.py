@@ -20,7 +20,7 @@ from amrit_assets.anonymize.compile import TablePlan
 from amrit_assets.anonymize.freetext import Dictionary, load_dictionary
 from amrit_assets.anonymize.textpass import BATCH, TEXT_COUNTS, scrub_table, table_resolutions, text_columns
 from amrit_assets.common.keys import set_session_keys
-from amrit_assets.progress import Progress
+from amrit_assets.progress import TABLE_COST_BYTES, Progress
 from amrit_assets.resources.inspect import table_bytes
 from amrit_assets.resources.parallel import on_connections
 
@@ -65,6 +65,10 @@ def anonymize_database(
     sizes = table_bytes(conn, db)
     work = sorted((t for t in tables.values() if t.text or t.plan.statements), key=lambda t: (-sizes.get(t.plan.table, 0), t.plan.table))
 
+    weight = {t.plan.table: sizes.get(t.plan.table, 0) + TABLE_COST_BYTES for t in work}
+    if progress:  # largest first: the time left follows the bytes done, not the tables
+        progress.weigh(sum(weight.values()))
+
     def prepare(c: pymysql.Connection) -> None:
         with c.cursor() as cur:
             set_session_keys(cur, key, uat_credential)
@@ -86,7 +90,7 @@ def anonymize_database(
             stats.rows_changed += rows
             stats.tables_changed += 1
         if progress:
-            progress.advance(bool(t.text) + bool(t.plan.statements))
+            progress.advance(bool(t.text) + bool(t.plan.statements), work=weight[t.plan.table])
 
     on_connections(open_connection, prepare, work, one, workers, done)
     stats.text["text_seconds"] = round(text_seconds, 2)  # summed over the workers' tables

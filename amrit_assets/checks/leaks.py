@@ -79,7 +79,8 @@ from amrit_assets.checks.fingerprints import (
 )
 from amrit_assets.checks.reading import reading
 from amrit_assets.common.kinds import ID_KINDS, WORK_DB, is_text_type
-from amrit_assets.progress import Progress
+from amrit_assets.progress import TABLE_COST_BYTES, Progress
+from amrit_assets.resources.inspect import table_bytes
 from amrit_assets.resources.mysql import ServerAddress, connection
 
 CATEGORIES = ("phone", "aadhaar", "abha", "beneficiary_id", "account", "benregid", "email", "pan", "full_name", "street",
@@ -385,12 +386,10 @@ def scan_database(address: ServerAddress, db: str, resolutions: list[Resolution]
     progress lines (tables done of total, time left)."""
     tables = [(table, rs, cols) for table, rs in sorted(tables_of(resolutions, db).items()) if (cols := scanned_columns(rs))]
     with connection(address) as conn:
-        with conn.cursor() as cur:
-            cur.execute("SELECT table_name, COALESCE(data_length, 0) FROM information_schema.tables WHERE table_schema = %s", (db,))
-            size = {str(t).lower(): int(n) for t, n in cur.fetchall()}
+        size = {t.lower(): n for t, n in table_bytes(conn, db).items()}
         tables.sort(key=lambda x: -size.get(x[0].lower(), 0))
         report = LeakReport()
-        work = {t: size.get(t.lower(), 0) + 16384 for t, _, _ in tables}  # bytes (an empty table still costs a query)
+        work = {t: size.get(t.lower(), 0) + TABLE_COST_BYTES for t, _, _ in tables}
         progress = Progress(log or (lambda _: None), db, "leak check", len(tables), work=sum(work.values()))
         if workers <= 1 or len(tables) < 2 or sum(size.values()) < pool_min_bytes:
             with connection(address) as lookups:

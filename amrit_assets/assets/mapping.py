@@ -36,18 +36,22 @@ def benregid_mapping(
     """BenRegID/BeneficiaryID → new id (keyed bijection) and phone/Aadhaar/... value maps, for all databases."""
     key = policy.key(settings)
     start = time.monotonic()
+    seconds: dict[str, float] = {}
+
+    def timed(part: str, value):
+        seconds[f"{part}_seconds"] = round(time.monotonic() - sum(seconds.values()) - start, 2)
+        return value
+
     with workspace.get_connection() as conn:
         resolutions = resolve_live(conn, policy.catalog(settings), DATABASES)
         id_cols, value_cols = map_columns(resolutions)
         pools = build_pools(conn)
-        stats = build_maps(conn, key, id_cols, value_cols)
-        dictionary = build_name_dictionary(conn, resolutions)  # every person's name tokens, for free text
-        baselines = record_baselines(conn, DATABASES, resolutions)
+        stats = timed("maps", build_maps(conn, key, id_cols, value_cols))
+        dictionary = timed("name_dictionary", build_name_dictionary(conn, resolutions))  # every person's name tokens, for free text
+        baselines = timed("baselines", record_baselines(conn, DATABASES, resolutions))
         with conn.cursor() as cur:  # every database is staged and original: the leak check's fingerprints
             set_session_keys(cur, key)
-        fp_start = time.monotonic()
-        fingerprints = fingerprint_originals(conn, original_databases(conn, DATABASES), resolutions)
-        fingerprints["leak_fingerprint_seconds"] = round(time.monotonic() - fp_start, 2)
+        fingerprints = timed("leak_fingerprint", fingerprint_originals(conn, original_databases(conn, DATABASES), resolutions))
     for kind, s in stats.items():
         if s["distinct_in"] != s["distinct_out"]:
             raise MappingError(f"the {kind} map is not one-to-one: {s['distinct_in']} values in, {s['distinct_out']} distinct out")
@@ -56,6 +60,7 @@ def benregid_mapping(
     metadata.update(baselines)
     metadata.update(fingerprints)
     metadata.update(dictionary)
+    metadata.update(seconds)  # where the step's time goes, per part
     metadata["bijection_proved"] = all(s["distinct_in"] == s["distinct_out"] for s in stats.values())
     metadata["seconds"] = round(time.monotonic() - start, 2)
     return MaterializeResult(metadata=metadata)

@@ -166,6 +166,7 @@ class _Known:
 
     def __init__(self, conn, key: bytes):
         self.h, self.conn = Hasher(key), conn
+        self._rare: dict[str, str] = {}  # word -> its "rare:" form (a hash): the words of unchanged cells repeat
         with conn.cursor() as cur:
             cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s AND table_name IN"
                         " ('fp_value', 'pool_full_name', 'pool_street')", (WORK_DB,))
@@ -202,7 +203,12 @@ class _Known:
         return found
 
     def rare_form(self, word: str) -> str:
-        return "rare:" + self.h("tok:" + word).hex().upper()
+        form = self._rare.get(word)
+        if form is None:
+            if len(self._rare) >= 100_000:
+                self._rare.clear()
+            form = self._rare[word] = "rare:" + self.h("tok:" + word).hex().upper()
+        return form
 
 
 _HAS_DIGIT = re.compile(r"[0-9]")
@@ -274,6 +280,32 @@ def unchanged_name_categories(text: str, known: _Known, hit: set[str]) -> set[st
     return set()
 
 
+class _Forms:
+    """``text_forms`` and ``number_forms_of`` of one table's cells, remembered for short values: at 5,000
+    beneficiaries 95% of the text cells repeat a value already read (statuses, kept descriptions, dates
+    written as text), and tokenizing is most of the check's time. Bounded: forgotten when full."""
+
+    MAX_ENTRIES, MAX_CHARS = 50_000, 200
+
+    def __init__(self, known: _Known):
+        self.known, self.memo = known, {}
+
+    def of(self, value, c: _Column) -> dict[str, str]:
+        """A fresh dict each call (the scan adds the row's own forms to it); ``value`` is a str for text columns."""
+        key = (value, type(value), c.street_line, c.id_column)  # 1 == 1.0 == Decimal(1): by type too
+        found = self.memo.get(key)
+        if found is None:
+            if c.kind != "text":
+                found = number_forms_of(value)
+            else:
+                found = text_forms(value, self.known, street_line=c.street_line, id_column=c.id_column)
+            if c.kind != "text" or len(value) <= self.MAX_CHARS:
+                if len(self.memo) >= self.MAX_ENTRIES:
+                    self.memo.clear()
+                self.memo[key] = found
+        return dict(found)
+
+
 def _text(value) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, (bytes, bytearray)) else str(value)
 
@@ -289,7 +321,7 @@ class _Table:
     has_regs: bool
 
 
-def _scan_batch(rows: list[tuple], t: _Table, known: _Known, report: LeakReport) -> None:
+def _scan_batch(rows: list[tuple], t: _Table, known: _Known, report: LeakReport, forms_of: _Forms) -> None:
     """Two lookups per batch: every candidate form (and the cells' own fingerprints, the row's own
     beneficiary's original ids and real name), then the name tokens of the cells found unchanged."""
     cols, cell_prefixes, own_prefix, table = t.cols, t.cell_prefixes, t.own_prefix, t.name
@@ -305,11 +337,11 @@ def _scan_batch(rows: list[tuple], t: _Table, known: _Known, report: LeakReport)
             report.scanned_values += 1
             own = f"{own_prefix}{rk}|" if own_prefix and rk is not None else None
             if c.kind != "text":
-                forms = number_forms_of(value)
+                forms = forms_of.of(value, c)
                 cell = None
             else:
                 text = _text(value)
-                forms = text_forms(text, known, street_line=c.street_line, id_column=c.id_column)
+                forms = forms_of.of(text, c)
                 if own:  # a labelled id only: a bare 6-digit run is as often a PIN code
                     forms.update((own + d.lstrip("0"), "benregid") for d in benregid_candidates(text.lower(), c.id_column))
                 if regs and "{" in text:
@@ -357,8 +389,9 @@ def scan_table(conn, known: _Known, db: str, table: str, rs: list[Resolution], c
     t, sql = _plan(db, table, rs, cols)
     if any(c.cell for c in cols) and not t.has_key:
         report.tables_without_row_identity = 1
+    forms_of = _Forms(known)
     for rows in _stream(conn, sql, batch):
-        _scan_batch(rows, t, known, report)
+        _scan_batch(rows, t, known, report, forms_of)
     return report
 
 

@@ -91,3 +91,43 @@ def test_a_payloads_real_name_of_its_own_beneficiary_is_found_even_with_pool_wor
     assert report.findings == {("calls.ChangeLog", "full_name"): 1}
     parallel = scan_database(server, db, rs, key, workers=2, pool_min_bytes=0)  # tables on two processes: the same report
     assert (parallel.findings, parallel.scanned_values, parallel.scanned_columns) == (report.findings, report.scanned_values, report.scanned_columns)
+
+
+def test_a_value_repeated_across_rows_is_judged_per_row(server, monkeypatch):
+    """The scan remembers the candidates of a value it has read (most cells repeat one), but what depends
+    on the row is judged per row: ten rows hold the same payload naming one beneficiary's original id,
+    and only that beneficiary's own row is a finding, however small the memory is."""
+    from amrit_assets.catalog.model import Column, Resolution, Rule
+    from amrit_assets.checks import leaks
+    from amrit_assets.checks.fingerprints import fingerprint_originals
+    from amrit_assets.common.keys import set_session_keys
+    from amrit_assets.resources.mysql import connect
+
+    key, db = b"k" * 32, "repeats"
+    cols = [("id", "bigint(20)", "keep", "PRI"), ("BenRegID", "bigint(20)", "benregid", "MUL"), ("Payload", "text", "scrub_text", "")]
+    rule = Rule(0, "*", "*", "*", None, "keep", (), "test")
+    rs = [Resolution(Column(db, "t", c, t, key=k), s, {}, rule) for c, t, s, k in cols]
+    old = list(range(2_000_001, 2_000_011))
+    new = old[1:] + old[:1]
+    conn = connect(server)
+    with conn.cursor() as cur:
+        _fresh_workspace(cur, db)
+        cur.execute(f"CREATE TABLE {db}.t (id BIGINT PRIMARY KEY, BenRegID BIGINT, Payload TEXT)")
+        cur.executemany("INSERT INTO amrit_anon.id_map (kind, old_id, new_id) VALUES ('benregid', %s, %s)", list(zip(old, new)))
+        cur.executemany(f"INSERT INTO {db}.t VALUES (%s, %s, 'x')", [(i, o) for i, o in enumerate(old)])
+        set_session_keys(cur, key)
+    fingerprint_originals(conn, [db], rs)
+    with conn.cursor() as cur:
+        cur.execute(f"UPDATE {db}.t t JOIN amrit_anon.id_map m ON m.old_id = t.BenRegID SET t.BenRegID = m.new_id,"
+                    " t.Payload = %s", (f'{{"beneficiaryRegID": {old[4]}}}',))
+    conn.close()
+    expected = {("t.Payload", "benregid"): 1}
+    assert scan_database_findings(server, db, rs, key) == expected
+    monkeypatch.setattr(leaks._Forms, "MAX_ENTRIES", 1)
+    assert scan_database_findings(server, db, rs, key, batch=3) == expected
+
+
+def scan_database_findings(server, db, rs, key, batch: int = 2000):
+    from amrit_assets.checks.leaks import scan_database
+
+    return dict(scan_database(server, db, rs, key, batch=batch).findings)

@@ -47,7 +47,7 @@ def staging(
     tables = int(latest_metadata(context.instance, "raw_dump", db).get("tables") or 0)  # what raw_dump counted
     restored = restore_dump(
         workspace.address, db, path, key=policy.key(settings), expected_sha256=recorded_sha256(context.instance, db, path), require_encrypted=True,
-        progress=Progress(context.log.info, db, "staging restore", tables),
+        progress=Progress(context.log.info, db, "staging restore", tables), workers=settings.workers(),
     )
     retention = apply_retention(path.parent, settings.raw_retention_hours(), restored=path)
     if restored.views_pending:

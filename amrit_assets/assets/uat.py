@@ -37,7 +37,7 @@ def uat(
         raise ChecksNotPassed(f"anonymized_dump[{db}] recorded no sha256: materialize it again")
     expected = {t: int(n) for t, n in (dump.get("row_counts") or {}).items()}  # counted when the dump was made
     # the hash is compared on the private copy the restore reads (dumps.sealed_copy), not on the file
-    restore = functools.partial(restore_dump, expected_sha256=str(dump["sha256"]))
+    restore = functools.partial(restore_dump, expected_sha256=str(dump["sha256"]), workers=settings.workers())
     report = prepare_shadow(uat_server.address, db, Path(path), expected, restore)
     if report.recovered:
         context.log.warning(f"{db}: {report.recovered}")

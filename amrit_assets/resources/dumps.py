@@ -29,6 +29,7 @@ from typing import BinaryIO
 from amrit_assets.progress import Progress
 from amrit_assets.resources.crypto import CHUNK_SIZE, MAGIC, DecryptError, decrypt_chunks, encrypt_stream
 from amrit_assets.resources.mysql import ServerAddress, client_defaults_file, connect, mask_values
+from amrit_assets.resources.sections import PositionalReader, restore_in_parallel
 from amrit_assets.resources.portable import (
     ClientCommandError,
     DumpFilter,
@@ -368,6 +369,7 @@ def restore_dump(
     expected_sha256: str | None = None,
     require_encrypted: bool = False,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> RestoreResult:
     """Replace database ``db`` on ``addr`` with the dump's content, portably; views last.
 
@@ -376,6 +378,7 @@ def restore_dump(
     ``require_encrypted`` refuses anything but an authenticated encrypted dump (raw dumps).
     ``disable_events`` creates every event disabled (for UAT's shadow) and reports which were enabled.
     ``progress`` counts a table as done when the next one's ``CREATE TABLE`` goes to the client.
+    ``workers`` > 1 loads the tables on that many clients at once (``sections``).
     A line the mysql client would run as a client command (``\\!``, ``system``, ``source`` ...) is
     refused (``portable.ClientCommandError``): ``db`` is then dropped, incomplete.
     """
@@ -385,15 +388,25 @@ def restore_dump(
         start = time.monotonic()
         conn = connect(addr)
         try:
-            dump_filter = DumpFilter(mariadb=is_mariadb(conn), mysql_client=not is_mariadb_client(binary), disable_events=disable_events)
+            options = dict(mariadb=is_mariadb(conn), mysql_client=not is_mariadb_client(binary), disable_events=disable_events)
+            dump_filter = DumpFilter(**options)
             with pending_lock(conn):
                 forget_pending(conn, db)
             _recreate(conn, db)
             changed = f"It changed after it was verified: {db} is incomplete; restore it again."
-            chunks = _decrypted(src, path, _require_key(path, key), changed) if encrypted else _plain(src)
+
+            def plaintext(reader: BinaryIO | PositionalReader) -> Iterator[bytes]:
+                return _decrypted(reader, path, _require_key(path, key), changed) if encrypted else _plain(reader)
+
+            def pipe(lines: Iterable[bytes]) -> None:
+                _pipe_into_client(addr, db, lines, path, binary)
+
             try:
-                lines = dump_filter.lines(chunks)
-                _pipe_into_client(addr, db, _counting_tables(lines, progress) if progress else lines, path, binary)
+                parallel = workers > 1 and restore_in_parallel(lambda: plaintext(PositionalReader(src.fileno())), dump_filter, pipe, workers, progress)
+                if not parallel:  # one client, or a dump not laid out by table (nothing was sent yet)
+                    dump_filter = DumpFilter(**options)
+                    lines = dump_filter.lines(plaintext(src))
+                    pipe(_counting_tables(lines, progress) if progress else lines)
             except ClientCommandError as e:
                 with conn.cursor() as cur:
                     cur.execute(f"DROP DATABASE IF EXISTS `{db}`")

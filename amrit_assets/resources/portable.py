@@ -217,20 +217,36 @@ class DumpFilter:
     def lines(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         """The rewritten dump; raises ``ClientCommandError`` at a line the client would run as a command."""
         for line in iter_lines(chunks):
-            self._line += 1
-            if self._data or (not self._routine and not self._view and line.startswith(_DATA)):
-                # Data, byte-identical: an INSERT runs to the line ending in ';' (MariaDB puts each row
-                # on its own line; values never hold a raw newline, mysqldump escapes it).
-                if client_command_in_data(line):
-                    self._refuse("a backslash outside a string (a client command such as \\!) or an unclosed string")
-                self._data = not line.rstrip(b"\r\n").endswith(b";")
-                yield line
-                continue
-            if not (self.mariadb_marker(line)) and (command := self._commands.scan(line)):
-                self._refuse(f"the client command {command!r}")
-            out = self._ddl(line)
+            out = self.line(line)
             if out is not None:
                 yield out
+
+    def line(self, line: bytes) -> bytes | None:
+        """One line rewritten (None: not sent to the client); raises ``ClientCommandError`` at a client command."""
+        self._line += 1
+        if self._data or (not self._routine and not self._view and line.startswith(_DATA)):
+            # Data, byte-identical: an INSERT runs to the line ending in ';' (MariaDB puts each row
+            # on its own line; values never hold a raw newline, mysqldump escapes it).
+            if client_command_in_data(line):
+                self._refuse("a backslash outside a string (a client command such as \\!) or an unclosed string")
+            self._data = not line.rstrip(b"\r\n").endswith(b";")
+            return line
+        if not (self.mariadb_marker(line)) and (command := self._commands.scan(line)):
+            self._refuse(f"the client command {command!r}")
+        return self._ddl(line)
+
+    def numbered_from(self, line_number: int) -> None:
+        """The next line is the dump's line ``line_number`` (a filter fed one section of a dump names the right line)."""
+        self._line = line_number - 1
+
+    def at_statement_end(self) -> bool:
+        """Nothing is left open: no INSERT, routine body, view, string, comment or changed delimiter."""
+        c = self._commands
+        return not (self._data or self._routine or self._view or c.quote or c.comment) and c.fresh and c.delimiter == b";"
+
+    def refuse_open_statement(self, where: str) -> None:
+        if not self.at_statement_end():
+            self._refuse(f"the end of {where} inside an unfinished statement")
 
     @staticmethod
     def mariadb_marker(line: bytes) -> bool:

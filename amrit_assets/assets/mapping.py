@@ -51,7 +51,8 @@ def benregid_mapping(
         baselines = timed("baselines", record_baselines(conn, DATABASES, resolutions))
         with conn.cursor() as cur:  # every database is staged and original: the leak check's fingerprints
             set_session_keys(cur, key)
-        fingerprints = timed("leak_fingerprint", fingerprint_originals(conn, original_databases(conn, DATABASES), resolutions))
+        fingerprints = timed("leak_fingerprint", fingerprint_originals(
+            conn, original_databases(conn, DATABASES), resolutions, open_connection=workspace.connect, key=key, workers=settings.workers()))
     for kind, s in stats.items():
         if s["distinct_in"] != s["distinct_out"]:
             raise MappingError(f"the {kind} map is not one-to-one: {s['distinct_in']} values in, {s['distinct_out']} distinct out")

@@ -39,7 +39,8 @@ def benregid_mapping(
     seconds: dict[str, float] = {}
 
     def timed(part: str, value):
-        seconds[f"{part}_seconds"] = round(time.monotonic() - sum(seconds.values()) - start, 2)
+        """``value``, as its part returns: the part's seconds since the previous part ended (metadata)."""
+        seconds[f"{part}_seconds"] = round(time.monotonic() - start - sum(seconds.values()), 2)
         return value
 
     with workspace.get_connection() as conn:

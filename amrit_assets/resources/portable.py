@@ -197,6 +197,23 @@ def iter_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield b"".join(parts)
 
 
+# What a dump may do to sql_mode: save it, set a literal, restore what it saved (mysqldump's own forms).
+# NO_BACKSLASH_ESCAPES would change where the client's strings end, which the scanner follows with
+# backslash escapes; any other assignment could set it unseen (a number, a variable, a SELECT ... INTO).
+_SQL_MODE_FOLLOWED = re.compile(rb"@(?:saved|old)_sql_mode\s*=\s*@@sql_mode|sql_mode\s*=\s*(?:@@sql_mode|@(?:saved|old)_sql_mode\b|'[^'\\]*')")
+
+
+def unfollowed_sql_mode(line: bytes) -> str | None:
+    """Why a line's sql_mode cannot be followed by the filter (None: it can)."""
+    low = line.lower()
+    for m in _SQL_MODE_FOLLOWED.finditer(low):
+        if b"no_backslash_escapes" in m.group(0):
+            return "sql_mode NO_BACKSLASH_ESCAPES (the filter reads strings with backslash escapes)"
+    if b"sql_mode" in _SQL_MODE_FOLLOWED.sub(b"", low):
+        return "an sql_mode assignment that is not a literal or a saved value"
+    return None
+
+
 @dataclass
 class DumpFilter:
     """Streams a dump's lines through ``rewrite_ddl`` and collects the final view definitions."""
@@ -231,8 +248,12 @@ class DumpFilter:
                 self._refuse("a backslash outside a string (a client command such as \\!) or an unclosed string")
             self._data = not line.rstrip(b"\r\n").endswith(b";")
             return line
+        if self._view or line.startswith(_VIEW_START):  # held back: the server gets it later, the client never
+            return self._ddl(line)
         if not (self.mariadb_marker(line)) and (command := self._commands.scan(line)):
             self._refuse(f"the client command {command!r}")
+        if b"sql_mode" in line.lower() and (problem := unfollowed_sql_mode(line)):
+            self._refuse(problem)
         return self._ddl(line)
 
     def numbered_from(self, line_number: int) -> None:

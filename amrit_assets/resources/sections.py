@@ -33,7 +33,8 @@ OTHER_MARKS = (
 # A dump locks each table while loading it; with another client creating a table whose foreign key
 # names the locked one, MariaDB refuses that client's INSERT ("... was not locked with LOCK TABLES").
 # The target is fresh and nobody else writes to it (the refresh lock): the locks are dropped.
-_TABLE_LOCKS = (b"LOCK TABLES `", b"UNLOCK TABLES;")
+# Only mysqldump's own lock lines, whole, between two statements, are dropped.
+_TABLE_LOCK = re.compile(rb"^(?:LOCK TABLES `(?:[^`]|``)+` WRITE;|UNLOCK TABLES;)\r?\n?$")
 HEADER_MAX_BYTES = 1 << 20  # a mysqldump header is a few kB of SET statements
 # what a header holds: comments, blank lines, (versioned) SET statements, MariaDB's sandbox marker
 _SESSION_LINE = re.compile(rb"^(?:--[^\n]*|\s*|/\*!\d+ SET [^\n]*\*/;|SET [^\n]*;|/\*M!999999\\- enable the sandbox mode \*/)[ \t]*\r?\n?$")
@@ -48,10 +49,15 @@ class Line:
 
 
 def sections(lines: Iterable[bytes]) -> Iterator[Line]:
-    """Every line of the dump with the section it belongs to (a section starts at its marker comment)."""
-    section, table = 0, False
+    """Every line of the dump with the section it belongs to (a section starts at its marker comment).
+
+    A marker inside a trigger or routine body (between ``DELIMITER ;;`` and ``DELIMITER ;``) is the
+    body's own comment line, not a boundary: the body stays in one section."""
+    section, table, body = 0, False, False
     for number, line in enumerate(lines, 1):
-        if line.startswith(b"-- "):
+        if line.startswith(b"DELIMITER "):
+            body = line.strip() != b"DELIMITER ;"
+        elif line.startswith(b"-- ") and not body:
             if line.startswith(TABLE_MARK):
                 section, table = section + 1, True
             elif line.startswith(OTHER_MARKS):
@@ -109,7 +115,7 @@ def _header(stream: Iterator[bytes], dump_filter: DumpFilter) -> list[bytes]:
 
 
 def _tables(stream: Iterator[bytes], header: list[bytes], claims: _Claims, new_filter: Callable[[], DumpFilter],
-            done: Callable[[], None]) -> Iterator[bytes]:
+            finished: Callable[[DumpFilter], None]) -> Iterator[bytes]:
     """One client's lines: the header, then the table sections it claims, each through a filter of its own."""
     yield from header
     section, mine, section_filter = 0, False, None
@@ -119,17 +125,20 @@ def _tables(stream: Iterator[bytes], header: list[bytes], claims: _Claims, new_f
         if line.section != section:
             if mine and section_filter is not None:
                 section_filter.refuse_open_statement(f"table section {section}")
-                done()
+                finished(section_filter)
             section = line.section
             mine = line.table and claims.take(section)
             if mine:
                 section_filter = new_filter()
                 section_filter.numbered_from(line.number)
-        if mine and (kept := section_filter.line(line.text)) is not None and not kept.startswith(_TABLE_LOCKS):
-            yield kept
+        if mine:
+            between = section_filter.at_statement_end()
+            kept = section_filter.line(line.text)
+            if kept is not None and not (between and _TABLE_LOCK.match(kept) and section_filter.at_statement_end()):
+                yield kept
     if mine and section_filter is not None:
         section_filter.refuse_open_statement(f"table section {section}")
-        done()
+        finished(section_filter)
 
 
 def _rest(stream: Iterator[bytes], header: list[bytes], dump_filter: DumpFilter) -> Iterator[bytes]:
@@ -158,9 +167,12 @@ def restore_in_parallel(open_stream: Callable[[], Iterator[bytes]], dump_filter:
     claims, errors = _Claims(), []
     lock = threading.Lock()
 
-    def done() -> None:
-        if progress is not None:
-            with lock:
+    def finished(section_filter: DumpFilter) -> None:
+        """A table section is in: its views and events (mysqldump writes none there) join the restore's."""
+        with lock:
+            dump_filter.views.extend(section_filter.views)
+            dump_filter.events_enabled.update(section_filter.events_enabled)
+            if progress is not None:
                 progress.advance()
 
     def new_filter() -> DumpFilter:
@@ -168,7 +180,7 @@ def restore_in_parallel(open_stream: Callable[[], Iterator[bytes]], dump_filter:
 
     def client() -> None:
         try:
-            pipe(_tables(open_stream(), header, claims, new_filter, done))
+            pipe(_tables(open_stream(), header, claims, new_filter, finished))
         except BaseException as e:  # noqa: BLE001 - handed to the caller's thread below
             claims.failed.set()
             errors.append(e)

@@ -35,9 +35,10 @@ def _build(conn, db: str) -> None:
             "CREATE TABLE audit (n INT)",
             "CREATE TABLE zlast (id INT PRIMARY KEY, parent_id INT, FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE)",
             "INSERT INTO audit VALUES (0)",
-            "CREATE TRIGGER trg_child AFTER INSERT ON child FOR EACH ROW UPDATE audit SET n = n + 1",
+            # bodies holding a line that reads like a section marker: the body's own comment, not a boundary
+            "CREATE TRIGGER trg_child AFTER INSERT ON child FOR EACH ROW BEGIN\n-- Table structure for table `fake`\nUPDATE audit SET n = n + 1;\nEND",
             "CREATE VIEW v_child AS SELECT c.id, p.name FROM child c JOIN parent p ON p.id = c.parent_id",
-            "CREATE PROCEDURE p_count() SELECT COUNT(*) FROM child",
+            "CREATE PROCEDURE p_count() BEGIN\n-- Dumping routines for database 'fake'\nSELECT COUNT(*) FROM child;\nEND",
             "CREATE EVENT e_nightly ON SCHEDULE EVERY 1 DAY DO UPDATE audit SET n = n",
         ):
             cur.execute(stmt)
@@ -85,8 +86,9 @@ def test_tables_restored_on_several_clients_make_the_same_database_as_one_client
     assert (parallel.views_created, parallel.events_enabled) == (serial.views_created, serial.events_enabled) == (["v_child"], {"e_nightly": True})
 
 
-def _sectioned(*table_sections: bytes) -> bytes:
-    head = b"-- MariaDB dump\n/*M!999999\\- enable the sandbox mode */\n/*!40101 SET NAMES utf8mb4 */;\n"
+def _sectioned(*table_sections: bytes, sandbox_marker: bool = True) -> bytes:
+    marker = b"/*M!999999\\- enable the sandbox mode */\n" if sandbox_marker else b""  # MariaDB's client obeys it
+    head = b"-- MariaDB dump\n" + marker + b"/*!40101 SET NAMES utf8mb4 */;\n"
     body = b"".join(b"--\n-- Table structure for table `t%d`\n--\n" % i + s for i, s in enumerate(table_sections))
     return head + body + b"-- Dump completed on 2026-01-01  0:00:00\n"
 
@@ -119,3 +121,31 @@ def test_a_dump_with_statements_before_its_first_table_is_restored_on_one_client
     with conn.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM sec_odd.early")
         assert cur.fetchone()[0] == 1
+
+
+def _without_the_clients_sandbox(monkeypatch) -> None:
+    """The filter alone, as on a client too old for --sandbox / --commands=OFF (and a dump without MariaDB's marker)."""
+    from amrit_assets.resources import dumps
+
+    monkeypatch.setattr(dumps, "sandbox_options", lambda binary: [])
+
+
+def test_a_lock_line_carrying_a_quote_is_not_dropped_so_the_client_reads_what_the_filter_read(server, tmp_path, monkeypatch):
+    """Table locks are dropped, but only mysqldump's own lines: a lock line that opens a string stays,
+    else the filter would read the next line as inside a string and the client as a command."""
+    _without_the_clients_sandbox(monkeypatch)
+    ran = tmp_path / "ran"
+    dump = tmp_path / "lock.sql"
+    dump.write_bytes(_sectioned(b"CREATE TABLE t0 (id INT);\nLOCK TABLES `t0` WRITE; '\n\\! touch %s\n';\n" % str(ran).encode(),
+                                sandbox_marker=False))
+    for workers in (1, 2):
+        with pytest.raises(DumpError):
+            restore_dump(server, "sec_lock", dump, workers=workers)
+        assert not ran.exists()
+
+
+def test_a_view_in_a_table_section_is_created_as_one_client_would(server, conn, tmp_path):
+    dump = tmp_path / "view.sql"
+    dump.write_bytes(_sectioned(b"CREATE TABLE t0 (id INT);\n/*!50001 CREATE ALGORITHM=UNDEFINED */\n/*!50001 VIEW `v0` AS select 1 AS `a` */;\n",
+                                b"CREATE TABLE t1 (id INT);\n"))
+    assert restore_dump(server, "sec_view", dump, workers=2).views_created == ["v0"]

@@ -187,10 +187,12 @@ def measure_refresh(sizes: Sequence[int], workers: Sequence[int], seed: int = 7,
     size and worker count, the table on stdout (progress on stderr), and as JSON in ``json_path`` when given."""
     import tempfile
 
+    from amrit_assets.resources.embedded import embedded_dir
+
     workers = list(dict.fromkeys(workers))
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    with tempfile.TemporaryDirectory(prefix="amrit-bench-refresh-", dir=os.environ.get("AMRIT_EMBEDDED_DIR")) as tmp:
+    with tempfile.TemporaryDirectory(prefix="amrit-bench-refresh-", dir=embedded_dir()) as tmp:
         say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
         report = [bench_refresh_size(n, workers if i % 2 == 0 else workers[::-1], seed, Path(tmp), say) for i, n in enumerate(sizes)]
     print(format_refresh_report(report))

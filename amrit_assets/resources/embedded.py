@@ -43,11 +43,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def embedded_dir() -> str | None:
+    """``AMRIT_EMBEDDED_DIR`` (a large demo's servers need more room than RAM has), made if missing, as
+    the user meant; None when unset."""
+    place = os.environ.get("AMRIT_EMBEDDED_DIR")
+    if place:
+        Path(place).mkdir(parents=True, exist_ok=True)
+    return place or None
+
+
 def _default_base_dir() -> str | None:
-    """``AMRIT_EMBEDDED_DIR`` when set (a large demo's servers need more room than RAM has); else
-    RAM-backed temp space, which makes table creation and restores several times faster."""
-    if os.environ.get("AMRIT_EMBEDDED_DIR"):
-        return os.environ["AMRIT_EMBEDDED_DIR"]
+    """``embedded_dir()``, else RAM-backed temp space, which makes table creation and restores several times faster."""
+    if place := embedded_dir():
+        return place
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 

@@ -32,7 +32,7 @@ def test_server_stops_and_is_removed_when_the_code_using_it_fails():
 
 
 def test_servers_live_where_amrit_embedded_dir_says(tmp_path, monkeypatch):
-    from amrit_assets.resources.embedded import EmbeddedServer
+    from amrit_assets.resources.embedded import EmbeddedServer, embedded_dir
 
     where = tmp_path / "not" / "yet"  # a directory that does not exist yet is made
     monkeypatch.setenv("AMRIT_EMBEDDED_DIR", str(where))
@@ -40,3 +40,6 @@ def test_servers_live_where_amrit_embedded_dir_says(tmp_path, monkeypatch):
     with EmbeddedServer("x") as srv:
         assert Path(srv.datadir).is_relative_to(where)
     assert where.is_dir() and not any(where.iterdir())
+    elsewhere = tmp_path / "bench" / "scratch"  # `bench refresh` keeps its dumps there too: made, not a traceback
+    monkeypatch.setenv("AMRIT_EMBEDDED_DIR", str(elsewhere))
+    assert embedded_dir() == str(elsewhere) and elsewhere.is_dir()

@@ -45,6 +45,7 @@ phone, Aadhaar or ABHA), and columns resolved to a remapped id kind are not comp
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import re
 from collections import Counter
@@ -166,7 +167,8 @@ class _Known:
 
     def __init__(self, conn, key: bytes):
         self.h, self.conn = Hasher(key), conn
-        self._rare: dict[str, str] = {}  # word -> its "rare:" form (a hash): the words of unchanged cells repeat
+        # the words of unchanged cells repeat: each word's "rare:" form (a hash) is computed once
+        self.rare_form = functools.lru_cache(maxsize=100_000)(self._rare_form)
         with conn.cursor() as cur:
             cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s AND table_name IN"
                         " ('fp_value', 'pool_full_name', 'pool_street')", (WORK_DB,))
@@ -202,13 +204,8 @@ class _Known:
                 found.update(by_hash[bytes(r[0])] for r in cur.fetchall())
         return found
 
-    def rare_form(self, word: str) -> str:
-        form = self._rare.get(word)
-        if form is None:
-            if len(self._rare) >= 100_000:
-                self._rare.clear()
-            form = self._rare[word] = "rare:" + self.h("tok:" + word).hex().upper()
-        return form
+    def _rare_form(self, word: str) -> str:
+        return "rare:" + self.h("tok:" + word).hex().upper()
 
 
 _HAS_DIGIT = re.compile(r"[0-9]")

@@ -388,8 +388,7 @@ def restore_dump(
         start = time.monotonic()
         conn = connect(addr)
         try:
-            options = dict(mariadb=is_mariadb(conn), mysql_client=not is_mariadb_client(binary), disable_events=disable_events)
-            dump_filter = DumpFilter(**options)
+            dump_filter = DumpFilter(mariadb=is_mariadb(conn), mysql_client=not is_mariadb_client(binary), disable_events=disable_events)
             with pending_lock(conn):
                 forget_pending(conn, db)
             _recreate(conn, db)
@@ -404,7 +403,7 @@ def restore_dump(
             try:
                 parallel = workers > 1 and restore_in_parallel(lambda: plaintext(PositionalReader(src.fileno())), dump_filter, pipe, workers, progress)
                 if not parallel:  # one client, or a dump not laid out by table (nothing was sent yet)
-                    dump_filter = DumpFilter(**options)
+                    dump_filter = dump_filter.fresh()
                     lines = dump_filter.lines(plaintext(src))
                     pipe(_counting_tables(lines, progress) if progress else lines)
             except ClientCommandError as e:

@@ -256,6 +256,10 @@ class DumpFilter:
             self._refuse(problem)
         return self._ddl(line)
 
+    def fresh(self) -> "DumpFilter":
+        """A filter with the same options and nothing read yet."""
+        return DumpFilter(mariadb=self.mariadb, mysql_client=self.mysql_client, disable_events=self.disable_events)
+
     def numbered_from(self, line_number: int) -> None:
         """The next line is the dump's line ``line_number`` (a filter fed one section of a dump names the right line)."""
         self._line = line_number - 1

@@ -118,27 +118,28 @@ def _tables(stream: Iterator[bytes], header: list[bytes], claims: _Claims, new_f
             finished: Callable[[DumpFilter], None]) -> Iterator[bytes]:
     """One client's lines: the header, then the table sections it claims, each through a filter of its own."""
     yield from header
-    section, mine, section_filter = 0, False, None
+    section, section_filter = 0, None  # the filter of the section being read, if this client claimed it
+
+    def close() -> None:
+        if section_filter is not None:
+            section_filter.refuse_open_statement(f"table section {section}")
+            finished(section_filter)
+
     for line in sections(iter_lines(stream)):
         if claims.failed.is_set():
             return
         if line.section != section:
-            if mine and section_filter is not None:
-                section_filter.refuse_open_statement(f"table section {section}")
-                finished(section_filter)
-            section = line.section
-            mine = line.table and claims.take(section)
-            if mine:
+            close()
+            section, section_filter = line.section, None
+            if line.table and claims.take(section):
                 section_filter = new_filter()
                 section_filter.numbered_from(line.number)
-        if mine:
+        if section_filter is not None:
             between = section_filter.at_statement_end()
             kept = section_filter.line(line.text)
             if kept is not None and not (between and _TABLE_LOCK.match(kept) and section_filter.at_statement_end()):
                 yield kept
-    if mine and section_filter is not None:
-        section_filter.refuse_open_statement(f"table section {section}")
-        finished(section_filter)
+    close()
 
 
 def _rest(stream: Iterator[bytes], header: list[bytes], dump_filter: DumpFilter) -> Iterator[bytes]:
@@ -175,12 +176,9 @@ def restore_in_parallel(open_stream: Callable[[], Iterator[bytes]], dump_filter:
             if progress is not None:
                 progress.advance()
 
-    def new_filter() -> DumpFilter:
-        return DumpFilter(mariadb=dump_filter.mariadb, mysql_client=dump_filter.mysql_client, disable_events=dump_filter.disable_events)
-
     def client() -> None:
         try:
-            pipe(_tables(open_stream(), header, claims, new_filter, finished))
+            pipe(_tables(open_stream(), header, claims, dump_filter.fresh, finished))
         except BaseException as e:  # noqa: BLE001 - handed to the caller's thread below
             claims.failed.set()
             errors.append(e)

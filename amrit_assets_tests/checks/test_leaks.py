@@ -10,31 +10,40 @@ def _fresh_workspace(cur, db: str) -> None:
         cur.execute(stmt)
 
 
+def _dense_ids(server, db: str, key: bytes, extra: list[tuple[str, str, str, str]], extra_sql: str, extra_values: str):
+    """Table ``db.t`` (id, BenRegID and ``extra`` columns) of ten beneficiaries whose ids are dense (every
+    original is also some beneficiary's remapped id), fingerprinted as staged; returns the connection,
+    the resolutions and the original ids."""
+    from amrit_assets.catalog.model import Column, Resolution, Rule
+    from amrit_assets.checks.fingerprints import fingerprint_originals
+    from amrit_assets.common.keys import set_session_keys
+    from amrit_assets.resources.mysql import connect
+
+    cols = [("id", "bigint(20)", "keep", "PRI"), ("BenRegID", "bigint(20)", "benregid", "MUL"), *extra]
+    rule = Rule(0, "*", "*", "*", None, "keep", (), "test")
+    rs = [Resolution(Column(db, "t", c, t, key=k), s, {}, rule) for c, t, s, k in cols]
+    old = list(range(1_000_001, 1_000_011))
+    new = old[1:] + old[:1]
+    conn = connect(server)
+    with conn.cursor() as cur:
+        _fresh_workspace(cur, db)
+        cur.execute(f"CREATE TABLE {db}.t (id BIGINT PRIMARY KEY, BenRegID BIGINT, {extra_sql})")
+        cur.executemany("INSERT INTO amrit_anon.id_map (kind, old_id, new_id) VALUES ('benregid', %s, %s)", list(zip(old, new)))
+        cur.executemany(f"INSERT INTO {db}.t VALUES (%s, %s, {extra_values})", [(i, o) for i, o in enumerate(old)])
+        set_session_keys(cur, key)
+    fingerprint_originals(conn, [db], rs)
+    return conn, rs, old
+
+
 def test_own_original_benregid_is_found_even_when_every_original_is_also_a_remapped_id(server):
     """At production scale BenRegIDs are dense: the bijection's outputs are originals too, so an id in a
     payload cannot be judged by value alone. The row's own beneficiary's original id can: labelled, in a
     JSON payload or a kept VARCHAR of its own row, it is found; the remapped id is not."""
-    from amrit_assets.catalog.model import Column, Resolution, Rule
-    from amrit_assets.checks.fingerprints import fingerprint_originals
     from amrit_assets.checks.leaks import scan_database
-    from amrit_assets.common.keys import set_session_keys
-    from amrit_assets.resources.mysql import connect
 
     key, db = b"k" * 32, "own_ids"
-    cols = [("id", "bigint(20)", "keep", "PRI"), ("BenRegID", "bigint(20)", "benregid", "MUL"),
-            ("Payload", "text", "scrub_text", ""), ("Ref", "varchar(40)", "keep", ""), ("RefNo", "int(11)", "keep", "")]
-    rule = Rule(0, "*", "*", "*", None, "keep", (), "test")
-    rs = [Resolution(Column(db, "t", c, t, key=k), s, {}, rule) for c, t, s, k in cols]
-    old = list(range(1_000_001, 1_000_011))
-    new = old[1:] + old[:1]  # every original is also some beneficiary's remapped id: dense ids
-    conn = connect(server)
-    with conn.cursor() as cur:
-        _fresh_workspace(cur, db)
-        cur.execute(f"CREATE TABLE {db}.t (id BIGINT PRIMARY KEY, BenRegID BIGINT, Payload TEXT, Ref VARCHAR(40), RefNo INT)")
-        cur.executemany("INSERT INTO amrit_anon.id_map (kind, old_id, new_id) VALUES ('benregid', %s, %s)", list(zip(old, new)))
-        cur.executemany(f"INSERT INTO {db}.t VALUES (%s, %s, 'remark', NULL, 0)", [(i, o) for i, o in enumerate(old)])
-        set_session_keys(cur, key)
-    fingerprint_originals(conn, [db], rs)
+    extra = [("Payload", "text", "scrub_text", ""), ("Ref", "varchar(40)", "keep", ""), ("RefNo", "int(11)", "keep", "")]
+    conn, rs, old = _dense_ids(server, db, key, extra, "Payload TEXT, Ref VARCHAR(40), RefNo INT", "'remark', NULL, 0")
     with conn.cursor() as cur:  # anonymized: ids remapped; then three rows keep their own original id somewhere
         cur.execute(f"UPDATE {db}.t t JOIN amrit_anon.id_map m ON m.old_id = t.BenRegID SET t.BenRegID = m.new_id,"
                     " t.Payload = CONCAT('{\"beneficiaryRegID\": ', m.new_id, '}')")
@@ -97,37 +106,15 @@ def test_a_value_repeated_across_rows_is_judged_per_row(server, monkeypatch):
     """The scan remembers the candidates of a value it has read (most cells repeat one), but what depends
     on the row is judged per row: ten rows hold the same payload naming one beneficiary's original id,
     and only that beneficiary's own row is a finding, however small the memory is."""
-    from amrit_assets.catalog.model import Column, Resolution, Rule
     from amrit_assets.checks import leaks
-    from amrit_assets.checks.fingerprints import fingerprint_originals
-    from amrit_assets.common.keys import set_session_keys
-    from amrit_assets.resources.mysql import connect
 
     key, db = b"k" * 32, "repeats"
-    cols = [("id", "bigint(20)", "keep", "PRI"), ("BenRegID", "bigint(20)", "benregid", "MUL"), ("Payload", "text", "scrub_text", "")]
-    rule = Rule(0, "*", "*", "*", None, "keep", (), "test")
-    rs = [Resolution(Column(db, "t", c, t, key=k), s, {}, rule) for c, t, s, k in cols]
-    old = list(range(2_000_001, 2_000_011))
-    new = old[1:] + old[:1]
-    conn = connect(server)
-    with conn.cursor() as cur:
-        _fresh_workspace(cur, db)
-        cur.execute(f"CREATE TABLE {db}.t (id BIGINT PRIMARY KEY, BenRegID BIGINT, Payload TEXT)")
-        cur.executemany("INSERT INTO amrit_anon.id_map (kind, old_id, new_id) VALUES ('benregid', %s, %s)", list(zip(old, new)))
-        cur.executemany(f"INSERT INTO {db}.t VALUES (%s, %s, 'x')", [(i, o) for i, o in enumerate(old)])
-        set_session_keys(cur, key)
-    fingerprint_originals(conn, [db], rs)
+    conn, rs, old = _dense_ids(server, db, key, [("Payload", "text", "scrub_text", "")], "Payload TEXT", "'x'")
     with conn.cursor() as cur:
         cur.execute(f"UPDATE {db}.t t JOIN amrit_anon.id_map m ON m.old_id = t.BenRegID SET t.BenRegID = m.new_id,"
                     " t.Payload = %s", (f'{{"beneficiaryRegID": {old[4]}}}',))
     conn.close()
     expected = {("t.Payload", "benregid"): 1}
-    assert scan_database_findings(server, db, rs, key) == expected
+    assert leaks.scan_database(server, db, rs, key).findings == expected
     monkeypatch.setattr(leaks._Forms, "MAX_ENTRIES", 1)
-    assert scan_database_findings(server, db, rs, key, batch=3) == expected
-
-
-def scan_database_findings(server, db, rs, key, batch: int = 2000):
-    from amrit_assets.checks.leaks import scan_database
-
-    return dict(scan_database(server, db, rs, key, batch=batch).findings)
+    assert leaks.scan_database(server, db, rs, key, batch=3).findings == expected

@@ -101,6 +101,31 @@ def run_refresh(
     verbose: bool = False,
     databases_at_once: int | None = None,
 ) -> RefreshReport:
+    """The refresh under the refresh lock: ``_run_phases`` (see there), holding the lock unless ``tags`` carry its token.
+
+    Runs at the same time would each take the lock for their own writing steps and refuse each other,
+    so a refresh not started under the lock (``run_whole_refresh``, ``amrit-anon refresh``) holds it here.
+    """
+    from amrit_assets.resources.refresh_lock import LOCK_TAG
+
+    tags = dict(tags or {})
+    args = (instance, resources, list(databases), publish_uat, progress, verbose, databases_at_once)
+    if LOCK_TAG in tags:
+        return _run_phases(*args, tags)
+    with hold_refresh_lock(tags.get("amrit/trigger", "amrit-anon refresh")) as token:
+        return _run_phases(*args, {**tags, **({LOCK_TAG: token} if token else {})})
+
+
+def _run_phases(
+    instance: DagsterInstance,
+    resources: dict,
+    databases: list[str],
+    publish_uat: bool,
+    progress: Callable[[str], None] | None,
+    verbose: bool,
+    databases_at_once: int | None,
+    tags: Mapping[str, str],
+) -> RefreshReport:
     """extract every database, build the mapping once, publish every database, then audit.
 
     Every run is a run of the UI's own job (``extract``, ``mapping``, ``publish``, ``audit``: one refresh,
@@ -127,7 +152,6 @@ def run_refresh(
     loggers = {"console": colored_console_logger, PROGRESS_LOGGER: progress_logger(progress)} if quiet_progress else None
     defs = Definitions(assets=REFRESH_ASSETS, asset_checks=ASSET_CHECKS, jobs=JOBS, resources=resources, loggers=loggers)
     report = RefreshReport()
-    databases = list(databases)
     at_once = max(1, min(databases_at_once or _settings_workers(resources), len(databases) or 1))
 
     def run_step(step: Step) -> _StepResult:
@@ -138,7 +162,7 @@ def run_refresh(
             partition_key=db,
             asset_selection=subset,
             raise_on_error=False,
-            tags={**(tags or {}), STAGE_TAG: job_name},
+            tags={**tags, STAGE_TAG: job_name},
             run_config={} if verbose else QUIET_WITH_PROGRESS if quiet_progress else QUIET,
         )
         seconds = time.monotonic() - start

@@ -14,7 +14,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from amrit_assets.partitions import DATABASES
@@ -34,7 +34,6 @@ class RefreshRun:
     workers: int
     steps: dict[str, float]  # Dagster step key (asset or check) -> seconds, summed over databases
     wall: float
-    phases: dict[str, float] = field(default_factory=dict)  # job -> wall seconds, its databases at the same time
 
     def ratio(self, floor: float) -> float:
         return self.wall / floor if floor > 0 else 0.0
@@ -120,12 +119,12 @@ def refresh_once(servers: dict[str, ServerAddress], data_dir: Path, workers: int
     for role in ("workspace", "uat"):
         _drop_user_databases(servers[role])
     shutil.rmtree(data_dir, ignore_errors=True)
-    with patched_environ({"AMRIT_PARALLELISM": str(workers)}), DagsterInstance.local_temp() as instance:
+    with patched_environ({"AMRIT_PARALLELISM": str(workers)}), DagsterInstance.ephemeral() as instance:
         t0 = time.perf_counter()
         report = run_refresh(instance, build_resources())
         wall = time.perf_counter() - t0
     steps = {k: round(v, 2) for k, v in report.stage_seconds.items() if k != "wall"}
-    return RefreshRun(workers, steps, round(wall, 2), {k: round(v, 2) for k, v in report.phase_seconds.items()})
+    return RefreshRun(workers, steps, round(wall, 2))
 
 
 def bench_refresh_size(size: int, workers: Sequence[int], seed: int, folder: Path, log: Callable[[str], None] = print) -> RefreshSize:
@@ -169,8 +168,6 @@ def format_refresh_report(sizes: Sequence[RefreshSize]) -> str:
         steps = list(dict.fromkeys(k for r in s.runs for k in r.steps))
         for step in steps:
             lines.append(f"{s.size:>7} {step:<34}{cells([by_workers[n].steps.get(step) if n in by_workers else None for n in counts])}")
-        for job in dict.fromkeys(k for r in s.runs for k in r.phases):
-            lines.append(f"{s.size:>7} {'wall of ' + job + ' (all databases)':<34}{cells([by_workers[n].phases.get(job) if n in by_workers else None for n in counts])}")
         lines.append(f"{s.size:>7} {'refresh (wall)':<34}{cells([by_workers[n].wall if n in by_workers else None for n in counts])}")
         ratios = "  ".join(f"w={n}: {by_workers[n].ratio(s.floor_s):.2f}" for n in counts if n in by_workers)
         lines.append(f"{s.size:>7} ratio refresh / I/O floor: {ratios}")

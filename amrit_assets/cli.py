@@ -147,18 +147,12 @@ def _print_runs(instance, run_ids: list[str]) -> None:
 
 
 def _print_seconds(stage_seconds: dict[str, float]) -> None:
-    """Seconds per step (all databases), each step's share of all steps' seconds, and the refresh's wall time.
-
-    The share is of the steps' summed seconds, not of the wall: databases run at the same time, so the
-    steps of a phase overlap and their sum exceeds the wall time they took.
-    """
-    steps = {k: v for k, v in stage_seconds.items() if k != "wall"}
-    busy = sum(steps.values())
-    print("seconds per stage (all databases), share of all steps' seconds:")
-    for step, seconds in sorted(steps.items(), key=lambda kv: -kv[1]):
-        share = f"{100 * seconds / busy:5.1f}%" if busy else ""
+    """Seconds per step (all databases), with each step's share of the refresh's wall time."""
+    print("seconds per stage (all databases), share of the refresh:")
+    wall = stage_seconds.get("wall") or 0.0
+    for step, seconds in sorted(stage_seconds.items(), key=lambda kv: -kv[1]):
+        share = f"{100 * seconds / wall:5.1f}%" if wall and step != "wall" else ""
         print(f"  {step:40s} {seconds:8.1f} {share}".rstrip())
-    print(f"  {'all steps':40s} {busy:8.1f}\n  {'wall (databases at the same time)':40s} {stage_seconds.get('wall', 0.0):8.1f}")
 
 
 def _audit_files(instance, run_id: str) -> list[Path]:

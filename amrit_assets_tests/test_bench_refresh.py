@@ -7,10 +7,7 @@ def test_refresh_report_ratios_and_growth_come_from_the_measurements() -> None:
     floor = dict.fromkeys(bench_refresh.FLOOR_STEPS, 1.0)  # 4 s in all
 
     def size(n: int, rows: int, wall1: float, wall2: float) -> bench_refresh.RefreshSize:
-        runs = [
-            bench_refresh.RefreshRun(1, {"staging": wall1 / 2, "anonymized": wall1 / 4}, wall1, {"extract": wall1 / 2}),
-            bench_refresh.RefreshRun(2, {"staging": wall2 / 2}, wall2, {"extract": wall2 / 4}),
-        ]
+        runs = [bench_refresh.RefreshRun(1, {"staging": wall1 / 2, "anonymized": wall1 / 4}, wall1), bench_refresh.RefreshRun(2, {"staging": wall2 / 2}, wall2)]
         return bench_refresh.RefreshSize(n, rows, 8_000_000, floor, runs)
 
     text = bench_refresh.format_refresh_report([size(10, 1000, 40.0, 20.0), size(100, 10000, 800.0, 200.0)])
@@ -20,5 +17,3 @@ def test_refresh_report_ratios_and_growth_come_from_the_measurements() -> None:
     assert "growth 10 -> 100 (rows x10.00; seconds ratio / rows ratio, 1.0 = linear): floor 0.10, refresh w=1 2.00, refresh w=2 1.00" in text
     [anonymized] = [line for line in text.splitlines() if line.split()[:2] == ["10", "anonymized"]]
     assert anonymized.split()[2:] == ["10.00", "100", "0.8", "-"]  # seconds, rows/s, MB/s; no such step with 2 workers
-    [extract] = [line for line in text.splitlines() if line.split()[:3] == ["100", "wall", "of"] and " extract " in line]
-    assert extract.split()[6:] == ["400.00", "25", "0.0", "50.00", "200", "0.2"], "the phase's wall per worker count"

@@ -51,7 +51,7 @@ def _source_values(addr) -> list[str]:
 def refreshed(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("lineage")
     with demo_environment(beneficiaries=60, data_dir=data_dir) as demo:
-        with DagsterInstance.local_temp() as instance:
+        with DagsterInstance.ephemeral() as instance:
             report = run_refresh(instance, build_resources())
             records = instance.fetch_materializations(AssetKey("audit_report"), limit=5).records
             yield SimpleNamespace(

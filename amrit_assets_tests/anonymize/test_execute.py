@@ -21,7 +21,7 @@ def test_two_workers_anonymize_exactly_as_one(tmp_path):
         result = {}
         for workers in (1, 2):
             # each refresh stages production again and anonymizes it with the same key
-            with patched_environ({"AMRIT_PARALLELISM": str(workers)}), DagsterInstance.local_temp() as instance:
+            with patched_environ({"AMRIT_PARALLELISM": str(workers)}), DagsterInstance.ephemeral() as instance:
                 run_refresh(instance, build_resources(), publish_uat=False)
                 for record in instance.fetch_materializations(AssetKey("anonymized"), limit=10).records:
                     assert record.asset_materialization.metadata["workers"].value == workers

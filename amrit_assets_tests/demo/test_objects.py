@@ -32,7 +32,7 @@ PRODUCTION_DEFINER = "amrit_prod@%"
 def refreshed(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("objects")
     with demo_environment(beneficiaries=120, data_dir=data_dir) as demo:
-        with DagsterInstance.local_temp() as instance:
+        with DagsterInstance.ephemeral() as instance:
             run_refresh(instance, build_resources())
             src, uat = connect(demo.servers["source"]), connect(demo.servers["uat"])
             try:

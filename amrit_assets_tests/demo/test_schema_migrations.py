@@ -171,7 +171,7 @@ def amrit_refreshed(tmp_path_factory):
         with demo_environment(beneficiaries=60, data_dir=data_dir, migrations=CHECKOUT) as demo:
             source = objects(demo.servers["source"])
             source_events = event_status(demo.servers["source"])
-            with DagsterInstance.local_temp() as instance:
+            with DagsterInstance.ephemeral() as instance:
                 start = time.monotonic()
                 report = run_refresh(instance, build_resources())
                 yield demo, source, source_events, report, time.monotonic() - start

@@ -45,6 +45,16 @@ def test_a_healthy_setup_passes_every_finding(servers, tmp_path):
     assert TEST_KEY not in render(findings)
 
 
+def test_gates_probing_one_target_at_the_same_time_both_pass(servers):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: check_target("workspace", servers["workspace"]), range(4)))
+    for findings in results:
+        [privileges] = [f for f in findings if f.check == "workspace: privileges"]
+        assert privileges.ok, privileges.detail
+
+
 def test_wrong_password_missing_database_and_missing_privileges_are_named(servers):
     src = servers["source"]
     wrong = ServerAddress(src.host, src.port, "reader", "not-the-password")

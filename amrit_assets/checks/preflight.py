@@ -18,7 +18,7 @@ from dagster import AssetCheckExecutionContext, AssetCheckResult, MetadataValue,
 
 from amrit_assets.common.keys import AnonKeyError, check_key, fingerprint
 from amrit_assets.partitions import database_partitions
-from amrit_assets.resources.mysql import MySQLResource, ServerAddress, ServerConnectionError, connect
+from amrit_assets.resources.mysql import MySQLResource, ServerAddress, ServerConnectionError, connect, session_lock
 from amrit_assets.resources.safety import UnsafeTargetError, require_safe_targets
 from amrit_assets.resources.settings import RefreshSettings
 
@@ -137,9 +137,9 @@ def check_target(role: str, addr: ServerAddress) -> list[Finding]:
             if int(cur.fetchone()[0]):
                 findings.append(Finding(f"{role}: writable", False, "the server is read_only (a replica?): point the role at a writable server"))
                 return findings
-            # gates of several databases probe the same server at once: one scratch database, one prober at a time
-            cur.execute("SELECT GET_LOCK(%s, 120)", (PROBE_DB,))
-            if cur.fetchone()[0] != 1:
+        # gates of several databases probe the same server at once: one scratch database, one prober at a time
+        with session_lock(conn, PROBE_DB, 120) as held, conn.cursor() as cur:
+            if not held:
                 findings.append(Finding(f"{role}: privileges", False, "another preflight held the probe lock for 120 s: run the gate again"))
                 return findings
             for name, sql in (("DROP DATABASE", f"DROP DATABASE IF EXISTS `{PROBE_DB}`"), *PROBE_STATEMENTS, ("DROP DATABASE", f"DROP DATABASE IF EXISTS `{PROBE_DB}`")):
@@ -147,7 +147,6 @@ def check_target(role: str, addr: ServerAddress) -> list[Finding]:
                     cur.execute(sql)
                 except Exception as e:  # noqa: BLE001 - reported by name
                     failed.append(f"{name} ({e.args[0] if e.args else e})")
-            cur.execute("SELECT RELEASE_LOCK(%s)", (PROBE_DB,))
     finally:
         conn.close()
     detail = "can create, fill, rename and drop databases, views, triggers, routines and events"

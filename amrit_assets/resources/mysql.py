@@ -163,3 +163,20 @@ def client_defaults_file(addr: ServerAddress) -> Iterator[str]:
         f.write(client_options(addr))
         f.flush()
         yield f"/proc/{os.getpid()}/fd/{f.fileno()}"
+
+
+@contextlib.contextmanager
+def session_lock(conn: pymysql.Connection, name: str, timeout: int) -> Iterator[bool]:
+    """``GET_LOCK(name)`` for the block: True when held, False when another session held it for ``timeout`` s.
+
+    The lock belongs to ``conn``'s session, so the server frees it if the holder dies mid-block.
+    """
+    with conn.cursor() as cur:
+        cur.execute("SELECT GET_LOCK(%s, %s)", (name, timeout))
+        held = cur.fetchone()[0] == 1
+    try:
+        yield held
+    finally:
+        if held:
+            with conn.cursor() as cur:
+                cur.execute("SELECT RELEASE_LOCK(%s)", (name,))

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import pymysql
 
+from amrit_assets.resources.mysql import session_lock
+
 CONTROL_DB = "amrit_restore_control"
 _PENDING_DDL = (
     f"CREATE TABLE IF NOT EXISTS `{CONTROL_DB}`.pending_views ("
@@ -489,15 +491,10 @@ def retry_pending_views(conn: pymysql.Connection) -> list[str]:
 @contextlib.contextmanager
 def pending_lock(conn: pymysql.Connection, timeout: int = 300) -> Iterator[None]:
     """Serializes view bookkeeping between restores running at once on the same server."""
-    with conn.cursor() as cur:
-        cur.execute("SELECT GET_LOCK(%s, %s)", (_LOCK, timeout))
-        if cur.fetchone()[0] != 1:
+    with session_lock(conn, _LOCK, timeout) as held:
+        if not held:
             raise ViewError(f"another restore held the view lock for {timeout}s: retry")
-    try:
         yield
-    finally:
-        with conn.cursor() as cur:
-            cur.execute("SELECT RELEASE_LOCK(%s)", (_LOCK,))
 
 
 def is_mariadb_version(version: object) -> bool:

@@ -45,7 +45,7 @@ def test_a_healthy_setup_passes_every_finding(servers, tmp_path):
     assert TEST_KEY not in render(findings)
 
 
-def test_gates_probing_one_target_at_the_same_time_both_pass(servers):
+def test_gates_probing_one_target_at_the_same_time_all_pass(servers):
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(4) as pool:
